@@ -1,0 +1,113 @@
+"""Session factory for the movies transform: sqlframe-on-DuckDB (no JVM) or local PySpark.
+
+The transform (``movies_transform``) is plain PySpark DataFrame code that runs
+unchanged on either session. On AWS Glue the job script builds the session from
+the GlueContext instead and never calls ``make_session``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+
+
+def make_session(engine: str = DEFAULT_ENGINE, *, shuffle_partitions: int = 4):
+    """Return a session for ``engine``: ``"duckdb"`` (sqlframe DuckDBSession) or ``"spark"``.
+
+    ``"spark"`` is a local ``local[2]`` PySpark session with quiet logs and few
+    shuffle partitions (the data is small; the default 200 only costs time).
+    It needs ``java`` on PATH and raises RuntimeError with a clear message otherwise.
+    """
+    if engine == "duckdb":
+        from sqlframe.duckdb import DuckDBSession
+
+        return DuckDBSession.builder.getOrCreate()
+    if engine == "spark":
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise RuntimeError("engine 'spark' needs Java 17: no 'java' on PATH and JAVA_HOME unset")
+        from pyspark.sql import SparkSession
+
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("moviepipe-movies-transform")
+            .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+            .config("spark.default.parallelism", "2")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+            .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+            .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+    raise ValueError(f"unknown engine {engine!r}: expected one of {ENGINES}")
+
+
+def stop_session(session) -> None:
+    """Stop a session made by ``make_session`` (a no-op when already stopped)."""
+    if session is None:
+        return
+    try:
+        session.stop()
+    except Exception:  # noqa: BLE001 - stopping twice or a dead JVM must not mask the real error
+        pass
+
+
+def is_spark(session) -> bool:
+    """True for a real PySpark session (local or Glue), False for sqlframe."""
+    return type(session).__module__.startswith("pyspark")
+
+
+class Api:
+    """The DataFrame API (functions, Window, types) matching one session type."""
+
+    def __init__(self, functions, window, types):
+        self.F = functions
+        self.Window = window
+        self.T = types
+
+
+def api_for(obj) -> Api:
+    """Functions/Window/types for a session or DataFrame of either engine.
+
+    PySpark and sqlframe expose the same API from different modules; both can
+    live in one process (the parity tests run them side by side), so every
+    transform function picks the module from the object it is given.
+    """
+    if type(obj).__module__.startswith("pyspark"):
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+    else:
+        from sqlframe.duckdb import Window
+        from sqlframe.duckdb import functions as F
+        from sqlframe.duckdb import types as T
+    return Api(F, Window, T)
+
+
+def checkpoint(df, name: str):
+    """Materialise ``df`` so later steps start from a small plan; returns the new frame.
+
+    Spark: ``persist()`` (release with ``release``). sqlframe re-plans the whole
+    accumulated expression on every operation (``cache()`` is ignored there),
+    so the frame is written to a DuckDB table and read back.
+    """
+    if is_spark(df.sparkSession):
+        return df.persist()
+    df.write.saveAsTable(name, mode="overwrite")
+    return df.sparkSession.read.table(name)
+
+
+def release(df, name: str) -> None:
+    """Undo ``checkpoint``: unpersist (Spark) or drop the DuckDB table."""
+    if is_spark(df.sparkSession):
+        df.unpersist()
+        return
+    connection = getattr(df.sparkSession, "_conn", None)
+    if connection is not None:
+        connection.execute(f'DROP TABLE IF EXISTS "{name}"')

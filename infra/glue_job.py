@@ -1,0 +1,158 @@
+"""The Glue job (processed -> archive) and the Glue Data Catalog over both buckets.
+
+``glue/movies_job.py`` is the entry script; every other ``glue/*.py`` is an
+extra Python file (``--extra-py-files``). They are uploaded to the artifacts
+bucket under ``glue-scripts/`` and re-uploaded whenever their content changes.
+The runtime starts a run with only ``--batch_id``: the bucket URIs are defaults.
+
+The catalog tables let Athena query what the pipeline wrote without Snowflake;
+their columns come from the contract (processed) and the pipes' COPY column
+lists (archive), so they cannot drift from what is actually written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.settings import REPO_ROOT, Settings
+from infra.storage import GLUE_TEMP_PREFIX, DataLake
+
+GLUE_VERSION = "5.0"
+WORKER_TYPE = "G.1X"
+ENTRY_SCRIPT = "movies_job.py"
+SCRIPTS_PREFIX = "glue-scripts/"
+#: Archive prefixes the job writes; the pipes' stage paths (sql/pipes) read the same ones.
+ARCHIVE_PREFIXES = ("movies/", "rejected/")
+
+
+def script_files(root: Path = REPO_ROOT) -> tuple[Path, list[Path]]:
+    """The entry script and the extra Python files, from ``glue/``."""
+    folder = root / "glue"
+    extras = [p for p in sorted(folder.glob("*.py")) if p.name != ENTRY_SCRIPT]
+    return folder / ENTRY_SCRIPT, extras
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+def copy_columns(copy_statement: str) -> list[str]:
+    """Column list of ``COPY INTO <table> (<cols>) FROM ...`` in file order."""
+    match = re.search(r"COPY\s+INTO\s+[\w.$]+\s*\((?P<cols>[^)]*)\)", copy_statement, re.IGNORECASE)
+    if not match:
+        raise ValueError("COPY statement has no explicit column list")
+    return [c.strip().lower() for c in match.group("cols").split(",") if c.strip()]
+
+
+class GlueJob(pulumi.ComponentResource):
+    """Scripts, role, log group, the job itself, and the catalog database/tables."""
+
+    def __init__(self, name: str, settings: Settings, lake: DataLake,
+                 raw_columns: list[str], archive_columns: dict[str, list[str]],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("moviepipe:glue:GlueJob", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        job_name = f"{settings.prefix}-movies"
+        artifacts = lake.artifacts
+
+        entry, extras = script_files()
+        if not entry.is_file():
+            pulumi.log.warn(f"glue/{ENTRY_SCRIPT} is missing: the Glue job has no script yet", self)
+
+        def upload(path: Path, key: str) -> aws.s3.BucketObjectv2:
+            return aws.s3.BucketObjectv2(
+                f"{name}-{path.stem}", bucket=artifacts.bucket.id, key=key,
+                source=pulumi.FileAsset(str(path)), source_hash=_md5(path),
+                content_type="text/x-python", opts=child)
+
+        self.script = upload(entry, f"{SCRIPTS_PREFIX}{entry.name}")
+        self.extra_files = [upload(p, f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
+        extra_uris = [artifacts.uri(f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws-glue/jobs/{job_name}",
+            retention_in_days=settings.log_retention_days, tags=settings.tags, opts=child)
+
+        self.role = aws.iam.Role(f"{name}-role", assume_role_policy=iam.assume_role_policy("glue.amazonaws.com"),
+                                 tags=settings.tags, opts=child)
+        account = aws.get_caller_identity_output().account_id
+        region = aws.get_region_output().region
+        archive = lake.archive.arn
+        self.role_policy = aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=iam.document(
+            iam.allow("ReadScripts", ["s3:GetObject"], [iam.objects(artifacts.arn, f"{SCRIPTS_PREFIX}*")]),
+            iam.allow("TempDir", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                      [iam.objects(artifacts.arn, f"{GLUE_TEMP_PREFIX}*")]),
+            iam.allow("ListBuckets", ["s3:ListBucket"], [lake.processed.arn, archive, artifacts.arn]),
+            iam.allow("ReadProcessed", ["s3:GetObject"], [iam.objects(lake.processed.arn, "*/batch_id=*")]),
+            # Spark rewrites a batch folder on retry (overwrite), hence Delete; only the two prefixes.
+            iam.allow("WriteArchive", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                      [iam.objects(archive, f"{p}*") for p in ARCHIVE_PREFIXES]),
+            iam.kms_use(lake.key.arn, write=True),
+            iam.allow("GlueLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                      [pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws-glue/*")]),
+            iam.allow("GlueMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                      condition={"StringEquals": {"cloudwatch:namespace": "Glue"}}),
+        ), opts=child)
+
+        self.job = aws.glue.Job(
+            f"{name}-job",
+            name=job_name,
+            role_arn=self.role.arn,
+            glue_version=GLUE_VERSION,
+            worker_type=WORKER_TYPE,
+            number_of_workers=settings.glue_workers,
+            execution_class="FLEX" if settings.glue_flex else "STANDARD",
+            timeout=settings.glue_timeout_minutes,
+            max_retries=0,  # the orchestrator retries with the same batch id; Glue retries would double-run
+            command=aws.glue.JobCommandArgs(name="glueetl", python_version="3",
+                                            script_location=artifacts.uri(f"{SCRIPTS_PREFIX}{entry.name}")),
+            default_arguments={
+                "--job-language": "python",
+                # Glue rejects an empty --extra-py-files, so the key exists only with files.
+                **({"--extra-py-files": pulumi.Output.all(*extra_uris).apply(",".join)} if extra_uris else {}),
+                "--processed_uri": lake.processed.uri(),
+                "--archive_uri": lake.archive.uri(),
+                "--TempDir": artifacts.uri(GLUE_TEMP_PREFIX),
+                "--enable-metrics": "true",
+                "--enable-job-insights": "true",
+                "--enable-continuous-cloudwatch-log": "true",
+                "--continuous-log-logGroup": self.log_group.name,
+            },
+            tags=settings.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.script, *self.extra_files, self.role_policy]))
+
+        self.database = aws.glue.CatalogDatabase(
+            f"{name}-catalog", name=job_name.replace("-", "_"),
+            description="moviepipe processed and archived batches (Athena)", opts=child)
+        self.tables = [
+            self._csv_table("processed_movies", lake.processed.uri("movies/"), raw_columns),
+            *[self._csv_table(f"archive_{prefix.rstrip('/')}", lake.archive.uri(prefix), columns)
+              for prefix, columns in archive_columns.items()],
+        ]
+
+        self.name = self.job.name
+        self.register_outputs({"name": self.name, "catalog": self.database.name})
+
+    def _csv_table(self, table: str, location: pulumi.Input[str], columns: list[str]) -> aws.glue.CatalogTable:
+        """A header-first CSV table over a prefix; all columns string (cast in the query)."""
+        return aws.glue.CatalogTable(
+            f"{self._name}-{table}", name=table, database_name=self.database.name,
+            table_type="EXTERNAL_TABLE",
+            parameters={"classification": "csv", "skip.header.line.count": "1", "EXTERNAL": "TRUE"},
+            storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
+                location=location,
+                input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+                    serialization_library="org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                    parameters={"separatorChar": ",", "quoteChar": '"', "escapeChar": "\\"}),
+                columns=[aws.glue.CatalogTableStorageDescriptorColumnArgs(name=c.lower(), type="string")
+                         for c in columns],
+            ),
+            opts=pulumi.ResourceOptions(parent=self))

@@ -1,0 +1,195 @@
+"""``moviepipe``: run the pipeline, ingest a batch zip, read the ledger, query the warehouse.
+
+Errors end the command with one line naming the problem and a non-zero exit;
+the full story is in the ledger (``moviepipe status``) and ``alerts.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Offline-friendly Prefect defaults (prefect.toml sets them too, but only when run from the repo root).
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")  # errors are ours to print, on one line
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(stderr=False)
+errors = Console(stderr=True)
+
+
+class StageListener:
+    """Draws each stage as it runs and remembers timings for the summary table."""
+
+    def __init__(self):
+        self.timings: dict[str, dict] = {}
+        self._status = None
+
+    def started(self, stage: str, batch_id: str) -> None:
+        self._status = console.status(f"[bold]{stage}[/] batch {batch_id} …")
+        self._status.start()
+
+    def finished(self, stage: str, rows, seconds: float, where: str) -> None:
+        self._stop()
+        self.timings[stage] = {"seconds": seconds, "where": where}
+        rows_text = f"{rows:,} rows" if rows is not None else ""
+        console.print(f"[green]✓[/] {stage:<10} {rows_text:>14}  {seconds:6.1f}s", highlight=False)
+
+    def failed(self, stage: str, error: str) -> None:
+        self._stop()
+        console.print(f"[red]✗[/] {stage:<10} {error.splitlines()[0] if error else ''}")
+
+    def _stop(self):
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def _run_with_progress(flow_fn, **kwargs) -> dict:
+    from moviepipe import progress
+
+    listener = StageListener()
+    progress.subscribe(listener)
+    started = time.perf_counter()
+    try:
+        result = flow_fn(**kwargs)
+    except Exception as error:  # one line, named; the ledger and alerts.jsonl hold the rest
+        listener._stop()
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        errors.print(f"[red]error:[/] {message}")
+        raise typer.Exit(code=1)
+    finally:
+        progress.unsubscribe(listener)
+    result["_timings"] = listener.timings
+    result["_seconds"] = time.perf_counter() - started
+    return result
+
+
+def _summary(result: dict) -> None:
+    table = Table(title=f"batch {result['batch_id']}", show_lines=False)
+    for column in ("stage", "state", "rows in", "rows out", "rejected", "seconds"):
+        table.add_column(column, justify="right" if column.startswith(("rows", "rej", "sec")) else "left")
+    for row in result.get("ledger", []):
+        timing = result["_timings"].get(row["STAGE"], {})
+        table.add_row(row["STAGE"], row["STATE"], _n(row["ROWS_IN"]), _n(row["ROWS_OUT"]), _n(row["ROWS_REJECTED"]),
+                      f"{timing.get('seconds', 0):.1f}")
+    console.print(table)
+    console.print("[bold]Outputs[/]")
+    for stage, timing in result["_timings"].items():
+        if timing.get("where"):
+            console.print(f"  {stage:<10} {timing['where']}", soft_wrap=True, highlight=False)
+    merge = result.get("merge", {})
+    rec = result.get("reconcile", {})
+    console.print(f"[bold]{rec.get('extracted', 0):,}[/] extracted = [bold]{rec.get('loaded', 0):,}[/] loaded + "
+                  f"[bold]{rec.get('rejected', 0):,}[/] rejected · DIM_MOVIE: {merge.get('new_versions', 0):,} new "
+                  f"versions, {merge.get('closed_versions', 0):,} closed · {result['_seconds']:.1f}s in all")
+    console.print(f"[dim]outputs under {result.get('home')}; try: moviepipe status · moviepipe sql "
+                  f"\"SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE WHERE IS_CURRENT\"[/]")
+
+
+def _n(value) -> str:
+    return "" if value is None else f"{int(value):,}"
+
+
+@app.command()
+def run(
+    source: Optional[str] = typer.Option(None, help="SQLAlchemy URL of the source (default: bundled movies.db)."),
+    engine: Optional[str] = typer.Option(None, help="Glue transform engine: duckdb (default, no JVM) or spark."),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Ignore the watermark; re-extract everything."),
+):
+    """Extract new rows from the source and carry them through every stage into the warehouse."""
+    from flows.pipeline import run_flow
+
+    result = _run_with_progress(run_flow, source=source, engine=engine, full_refresh=full_refresh)
+    if result["status"] == "unchanged":
+        console.print(f"Source unchanged since watermark {result['watermark']!r}: nothing extracted, "
+                      "nothing added anywhere.")
+        return
+    _summary(result)
+
+
+@app.command()
+def ingest(zip_path: str = typer.Argument(..., help="A batch zip following the manifest contract."),
+           engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark.")):
+    """Land a batch zip produced elsewhere and carry it through unzip, transform, load and merge."""
+    from flows.pipeline import ingest_flow
+
+    _summary(_run_with_progress(ingest_flow, zip_path=zip_path, engine=engine))
+
+
+def _warehouse_runtime():
+    from moviepipe.runtime import build_runtime
+
+    return build_runtime()
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
+    """The batch ledger: every batch and stage with its state and row counts."""
+    rt = _warehouse_runtime()
+    try:
+        rows = rt.ledger.rows()
+    finally:
+        rt.close()
+    if as_json:
+        print(json.dumps(rows, default=_json_default, indent=2))
+        return
+    if not rows:
+        console.print("No batches yet: run `moviepipe run`.")
+        return
+    table = Table(title="OPS.BATCH_LEDGER")
+    for column in ("batch", "stage", "state", "rows in", "rows out", "rejected", "ended at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["BATCH_ID"], row["STAGE"], row["STATE"], _n(row["ROWS_IN"]), _n(row["ROWS_OUT"]),
+                      _n(row["ROWS_REJECTED"]), str(row["ENDED_AT"] or ""))
+    console.print(table)
+
+
+@app.command()
+def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local warehouse."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON rows.")):
+    """Run Snowflake SQL on the local warehouse (fakesnow) and print the result."""
+    rt = _warehouse_runtime()
+    try:
+        rt.snowflake  # the sql/ tree is applied, so every table and view exists
+        try:
+            rows = rt.warehouse.query(query)
+        except Exception as error:
+            errors.print(f"[red]error:[/] {str(error).splitlines()[0]}")
+            raise typer.Exit(code=1)
+    finally:
+        rt.close()
+    if as_json:
+        print(json.dumps(rows, default=_json_default, indent=2))
+        return
+    table = Table()
+    for column in (rows[0].keys() if rows else []):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+    console.print(f"[dim]{len(rows)} row(s)[/]")
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,173 @@
+"""The stages of one batch, as plain functions over a ``Runtime``.
+
+Prefect flows (``flows/``) wrap these in tasks with retries; tests call them
+directly. Each stage writes its row in the batch ledger (running, then
+succeeded or failed) and reports progress through ``moviepipe.progress``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moviepipe import progress
+from moviepipe.contract import RAW_ENTITY
+from moviepipe.errors import BatchRejected, ReconciliationError, StageError
+from moviepipe.ledger import StageRecord, utcnow
+from moviepipe.packaging import build_manifest, write_raw_files, zip_batch
+from moviepipe.runtime import Runtime
+from moviepipe.sources.sql import SqlBatchPlan, SqlSource
+
+
+@dataclass
+class StageOutcome:
+    rows_in: int | None = None
+    rows_out: int | None = None
+    rows_rejected: int | None = None
+    detail: dict = field(default_factory=dict)
+    where: str = ""
+
+
+@contextmanager
+def stage(rt: Runtime, batch_id: str, name: str, source: str | None = None):
+    """Ledger + progress bookkeeping around one stage; the body fills in the outcome."""
+    outcome = StageOutcome()
+    started = utcnow()
+    clock = time.perf_counter()
+    progress.started(name, batch_id)
+    rt.ledger.record(StageRecord(batch_id, name, "running", started_at=started, source=source))
+    try:
+        yield outcome
+    except Exception as error:
+        rt.ledger.record(StageRecord(batch_id, name, "failed", outcome.rows_in, outcome.rows_out,
+                                     outcome.rows_rejected, started, utcnow(), source, str(error)[:2000]))
+        progress.failed(name, str(error))
+        raise
+    rt.ledger.record(StageRecord(batch_id, name, "succeeded", outcome.rows_in, outcome.rows_out,
+                                 outcome.rows_rejected, started, utcnow(), source,
+                                 json.dumps(outcome.detail, default=str) if outcome.detail else None))
+    progress.finished(name, outcome.rows_out, time.perf_counter() - clock, outcome.where)
+
+
+# --------------------------------------------------------------------------- #
+# Extract and package (the SQL source)
+# --------------------------------------------------------------------------- #
+
+def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatchPlan:
+    low = None if full_refresh else rt.watermarks.get(source.source_key)
+    return source.plan(low)
+
+
+def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
+    folder = rt.work_dir / batch.batch_id
+    with stage(rt, batch.batch_id, "extract", batch.source_name) as out:
+        out.rows_in = batch.expected_rows
+        raw = write_raw_files(source.batches(batch), source.schema, folder / RAW_ENTITY)
+        out.rows_out = raw.rows
+        out.where = str(raw.folder)
+        if raw.rows != batch.expected_rows:
+            raise StageError("extract", f"planned {batch.expected_rows} rows but read {raw.rows}; "
+                                        "the source changed inside the batch's watermark range", retryable=True)
+    return raw
+
+
+def package(rt: Runtime, batch: SqlBatchPlan, raw) -> Path:
+    with stage(rt, batch.batch_id, "package", batch.source_name) as out:
+        manifest = build_manifest(raw, batch.batch_id, "sql", batch.source_name, batch.low, batch.high)
+        zip_path = zip_batch(raw, manifest, rt.work_dir / f"{batch.batch_id}.zip")
+        out.rows_in = out.rows_out = raw.rows
+        out.where = str(zip_path)
+        out.detail = {"zip_bytes": zip_path.stat().st_size}
+    return zip_path
+
+
+# --------------------------------------------------------------------------- #
+# Land, unzip, transform, load, merge, reconcile (any batch zip)
+# --------------------------------------------------------------------------- #
+
+def landing_key(source_slug: str, batch_id: str) -> str:
+    return f"incoming/{source_slug}/{batch_id}.zip"
+
+
+def land(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int) -> str:
+    with stage(rt, batch_id, "land") as out:
+        rt.land(zip_path, key)
+        out.rows_in = out.rows_out = rows
+        out.where = rt.landing.uri(key)
+    return key
+
+
+def unzip(rt: Runtime, batch_id: str, key: str, rows: int) -> str:
+    """Returns the processed key of the raw CSV; a quarantined zip raises BatchRejected."""
+    with stage(rt, batch_id, "unzip") as out:
+        out.rows_in = rows
+        result = rt.unzip(key)
+        if result.status == "quarantined":  # the flow's failure alert carries the reason
+            raise BatchRejected(f"batch zip rejected ({result.reason}): {result.message}", result.reason)
+        if result.status not in ("processed", "duplicate"):
+            raise StageError("unzip", f"{key}: {result.status} ({result.message})")
+        if result.batch_id != batch_id:
+            raise StageError("unzip", f"{key} holds batch {result.batch_id}, expected {batch_id}")
+        out.rows_out = result.rows
+        out.detail = {"status": result.status}
+        prefix = f"{result.entity}/batch_id={batch_id}/"
+        out.where = rt.processed.uri(prefix)
+        csv_keys = [key for key in (result.files or rt.processed.list(prefix)) if key.endswith(".csv")]
+        if len(csv_keys) != 1:
+            raise StageError("unzip", f"{prefix} should hold one raw CSV, found {len(csv_keys)}")
+    return csv_keys[0]
+
+
+def transform(rt: Runtime, batch_id: str, raw_key: str) -> dict:
+    with stage(rt, batch_id, "transform") as out:
+        result = rt.transform(batch_id, raw_key)
+        out.rows_in, out.rows_out, out.rows_rejected = result["rows_in"], result["rows_out"], result["rows_rejected"]
+        out.detail = {"rejected_by_rule": result.get("rejected_by_rule", {})}
+        out.where = rt.archive.uri(f"movies/batch_id={batch_id}/")
+        if result["rows_in"] != result["rows_out"] + result["rows_rejected"]:
+            raise ReconciliationError(f"transform of {batch_id}: {result['rows_in']} in, {result['rows_out']} out, "
+                                      f"{result['rows_rejected']} rejected")
+    return result
+
+
+def load(rt: Runtime, batch_id: str) -> dict:
+    with stage(rt, batch_id, "load") as out:
+        runs = rt.load()
+        counts = {run.pipe: run.rows_loaded for run in runs}
+        out.rows_out = sum(n for pipe, n in counts.items() if "REJECTED" not in pipe)
+        out.rows_rejected = sum(n for pipe, n in counts.items() if "REJECTED" in pipe)
+        out.detail = {"files_loaded": [f for run in runs for f in run.files_loaded], "rows_by_pipe": counts}
+        out.where = "RAW.MOVIES, OPS.REJECTED_ROWS"
+    return counts
+
+
+def merge(rt: Runtime, batch_id: str) -> dict:
+    with stage(rt, batch_id, "merge") as out:
+        before = _dim_counts(rt)
+        runs = rt.merge()
+        after = _dim_counts(rt)
+        out.rows_in = sum(n for run in runs for n in run.consumed.values())
+        out.rows_out = after["versions"] - before["versions"]
+        out.detail = {"tasks": {run.task: ("ran" if run.ran else run.reason) for run in runs},
+                      "new_versions": after["versions"] - before["versions"],
+                      "closed_versions": after["closed"] - before["closed"]}
+        out.where = "ANALYTICS.DIM_MOVIE"
+    return out.detail
+
+
+def reconcile(rt: Runtime, batch_id: str, extracted: int) -> dict:
+    with stage(rt, batch_id, "reconcile") as out:
+        result = rt.ledger.reconcile(batch_id, extracted)
+        out.rows_in, out.rows_out, out.rows_rejected = result["extracted"], result["loaded"], result["rejected"]
+        if not result["balanced"]:
+            raise ReconciliationError(f"batch {batch_id} does not reconcile: {result['extracted']} extracted, "
+                                      f"{result['loaded']} loaded, {result['rejected']} rejected")
+    return result
+
+
+def _dim_counts(rt: Runtime) -> dict:
+    row = rt.warehouse.query("SELECT COUNT(*) AS VERSIONS, COALESCE(SUM(IFF(IS_CURRENT, 0, 1)), 0) AS CLOSED FROM ANALYTICS.DIM_MOVIE")[0]
+    return {"versions": int(row["VERSIONS"]), "closed": int(row["CLOSED"])}

@@ -1,0 +1,45 @@
+"""The one place that picks where the pipeline runs.
+
+``build_runtime`` returns the local resource set (folders, in-process Lambda,
+local Glue transform, fakesnow) unless ``MOVIEPIPE_RUNTIME=cloud``. Flows and
+stages receive a ``Runtime`` and never ask which one it is.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from moviepipe.errors import StageError
+from moviepipe.objectstore import ObjectStore
+from moviepipe.settings import Settings, load_settings
+
+
+class Runtime(Protocol):
+    """What every stage needs from its environment."""
+
+    name: str
+    settings: Settings
+    landing: ObjectStore
+    processed: ObjectStore
+    archive: ObjectStore
+
+    def land(self, zip_path, key: str) -> None: ...
+    def unzip(self, key: str): ...
+    def transform(self, batch_id: str, raw_key: str) -> dict: ...
+    def load(self) -> list: ...
+    def merge(self) -> list: ...
+    def alert(self, subject: str, detail: dict) -> None: ...
+    def close(self) -> None: ...
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or load_settings()
+    if settings.runtime == "local":
+        from moviepipe.runtime.local import LocalRuntime
+
+        return LocalRuntime(settings)
+    raise StageError(
+        "runtime",
+        "MOVIEPIPE_RUNTIME=cloud is not available yet (the cloud runtime is issue 7); "
+        "unset it to run locally",
+    )

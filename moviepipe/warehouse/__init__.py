@@ -1,0 +1,1 @@
+"""Snowflake: SQL files, the warehouse client, and the local emulation of pipes, streams and tasks."""

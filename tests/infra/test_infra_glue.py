@@ -1,0 +1,87 @@
+"""The Glue job: version, workers, script location, arguments, logs, catalog."""
+
+from infra_harness import REPO_ROOT, run_program
+
+from infra import glue_job
+
+
+def job(stack):
+    return stack.one("aws:glue/job:Job")
+
+
+def artifacts_uri(stack, key):
+    return f"s3://{stack.exports['artifactsBucket']}/{key}"
+
+
+def test_glue_5_on_g1x_workers(stack):
+    inputs = job(stack).inputs
+    assert inputs["glueVersion"] == "5.0"
+    assert inputs["workerType"] == "G.1X"
+    assert inputs["numberOfWorkers"] == 2
+    assert inputs["executionClass"] == "STANDARD"
+    assert inputs["timeout"] == 60
+    assert inputs["command"]["name"] == "glueetl"
+
+
+def test_script_location_is_the_uploaded_entry_script(stack):
+    location = job(stack).inputs["command"]["scriptLocation"]
+    assert location == artifacts_uri(stack, "glue-scripts/movies_job.py")
+    uploads = {o.inputs["key"]: o for o in stack.of("aws:s3/bucketObjectv2:BucketObjectv2")}
+    script = uploads["glue-scripts/movies_job.py"]
+    assert script.inputs["bucket"] == stack.exports["artifactsBucket"]
+    assert script.inputs["source"].path == str(REPO_ROOT / "glue" / "movies_job.py")
+
+
+def test_entry_script_exists_in_the_repo():
+    assert (REPO_ROOT / "glue" / glue_job.ENTRY_SCRIPT).is_file(), "glue/movies_job.py is missing"
+
+
+def test_every_other_glue_module_is_an_extra_python_file(stack):
+    _, extras = glue_job.script_files()
+    expected = [artifacts_uri(stack, f"glue-scripts/lib/{p.name}") for p in extras]
+    args = job(stack).inputs["defaultArguments"]
+    assert args["--extra-py-files"].split(",") == expected
+    uploaded = {o.inputs["key"] for o in stack.of("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert {f"glue-scripts/lib/{p.name}" for p in extras} <= uploaded
+
+
+def test_default_arguments_point_at_the_buckets_and_log_group(stack):
+    args = job(stack).inputs["defaultArguments"]
+    assert args["--processed_uri"] == f"s3://{stack.exports['processedBucket']}/"
+    assert args["--archive_uri"] == f"s3://{stack.exports['archiveBucket']}/"
+    assert args["--TempDir"] == artifacts_uri(stack, "glue-temp/")
+    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "glue")
+    assert args["--continuous-log-logGroup"] == log_group.inputs["name"]
+    assert log_group.inputs["retentionInDays"] == 30
+    assert "--batch_id" not in args  # supplied per run by the runtime
+
+
+def test_workers_flex_and_timeout_follow_config(config):
+    changed = run_program({**config, "moviepipe:glueWorkers": "5", "moviepipe:glueFlex": "true",
+                           "moviepipe:glueTimeoutMinutes": "15"})
+    inputs = job(changed).inputs
+    assert (inputs["numberOfWorkers"], inputs["executionClass"], inputs["timeout"]) == (5, "FLEX", 15)
+
+
+def test_catalog_tables_cover_processed_and_archive(stack):
+    database = stack.one("aws:glue/catalogDatabase:CatalogDatabase")
+    tables = {t.inputs["name"]: t for t in stack.of("aws:glue/catalogTable:CatalogTable")}
+    assert set(tables) == {"processed_movies", "archive_movies", "archive_rejected"}
+    assert all(t.inputs["databaseName"] == database.outputs["name"] for t in tables.values())
+    locations = {name: t.inputs["storageDescriptor"]["location"] for name, t in tables.items()}
+    assert locations == {
+        "processed_movies": f"s3://{stack.exports['processedBucket']}/movies/",
+        "archive_movies": f"s3://{stack.exports['archiveBucket']}/movies/",
+        "archive_rejected": f"s3://{stack.exports['archiveBucket']}/rejected/",
+    }
+
+
+def test_archive_table_columns_are_the_pipe_copy_columns(stack):
+    from moviepipe.warehouse import sqlfiles
+
+    table = next(t for t in stack.of("aws:glue/catalogTable:CatalogTable") if t.inputs["name"] == "archive_movies")
+    columns = [c["name"] for c in table.inputs["storageDescriptor"]["columns"]]
+    (pipe_file,) = [f for f in sqlfiles.load("pipes") if "MOVIES_PIPE" in f.text and "RAW." in f.text]
+    pipe = sqlfiles.parse_pipe(pipe_file.render())
+    assert columns == glue_job.copy_columns(pipe.copy_statement)
+    assert columns[0] == "imdb_id" and "batch_id" in columns

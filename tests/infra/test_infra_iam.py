@@ -1,0 +1,39 @@
+"""Least privilege: no wildcard action on a data bucket, no S3 action on '*'."""
+
+import json
+
+from infra import policies
+
+
+def data_bucket_arns(stack):
+    return [stack.by_id(stack.exports[f"{r}Bucket"]).outputs["arn"]
+            for r in ("landing", "processed", "archive", "artifacts")]
+
+
+def test_no_role_policy_grants_wildcards_on_data_buckets(stack):
+    assert len(stack.of(policies.ROLE_POLICY)) == 4
+    assert policies.iam_problems(stack.resources, data_bucket_arns(stack)) == []
+
+
+def test_snowflake_reads_only_the_load_prefixes(stack):
+    role = stack.one("aws:iam/role:Role", "s3-role")
+    (policy,) = [p for p in stack.of(policies.ROLE_POLICY) if p.inputs["role"] == role.id]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    archive = stack.by_id(stack.exports["archiveBucket"]).outputs["arn"]
+    assert statements["ReadLoadPrefixes"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert statements["ReadLoadPrefixes"]["Resource"] == [f"{archive}/movies/*", f"{archive}/rejected/*"]
+    actions = {a for s in statements.values() for a in s["Action"]}
+    assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions)
+
+
+def test_glue_writes_only_archive_load_prefixes(stack):
+    role = stack.one("aws:iam/role:Role", "glue")
+    (policy,) = [p for p in stack.of(policies.ROLE_POLICY) if p.inputs["role"] == role.id]
+    archive = stack.by_id(stack.exports["archiveBucket"]).outputs["arn"]
+    writes = [r for s in json.loads(policy.inputs["policy"])["Statement"] if "s3:PutObject" in s["Action"]
+              for r in s["Resource"] if r.startswith(archive)]
+    assert sorted(writes) == [f"{archive}/movies/*", f"{archive}/rejected/*"]
+
+
+def test_kms_key_rotates(stack):
+    assert policies.kms_key_problems(stack.resources) == []
