@@ -17,6 +17,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Offline-friendly Prefect defaults (prefect.toml sets them too, but only when run from the repo root).
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -66,14 +67,18 @@ def _run_with_progress(flow_fn, **kwargs) -> dict:
         result = flow_fn(**kwargs)
     except Exception as error:  # one line, named; the ledger and alerts.jsonl hold the rest
         listener._stop()
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        errors.print(f"[red]error:[/] {message}")
+        _error(str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise typer.Exit(code=1)
     finally:
         progress.unsubscribe(listener)
     result["_timings"] = listener.timings
     result["_seconds"] = time.perf_counter() - started
     return result
+
+
+def _error(message: str) -> None:
+    """One line, never wrapped, never read as markup: it may hold paths and brackets."""
+    errors.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
 def _summary(result: dict) -> None:
@@ -167,7 +172,7 @@ def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local
         try:
             rows = rt.warehouse.query(query)
         except Exception as error:
-            errors.print(f"[red]error:[/] {str(error).splitlines()[0]}")
+            _error(str(error).splitlines()[0])
             raise typer.Exit(code=1)
     finally:
         rt.close()

@@ -60,3 +60,11 @@ def subset_db(tmp_path, subset_template) -> Path:
     target = tmp_path / "movies.db"
     shutil.copyfile(subset_template, target)
     return target
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (each costs 10-20 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -9,6 +9,7 @@ so memory stays bounded whatever the table size.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
@@ -135,10 +136,24 @@ def stream_batches(engine: Engine, query: sa.Select, schema: pa.Schema, chunk_ro
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def _coerce(values, arrow_type_: pa.DataType):
+    """Drivers differ: MySQL returns Decimal for REAL/DOUBLE, PostgreSQL for NUMERIC."""
+    if pa.types.is_floating(arrow_type_):
+        return [float(v) if isinstance(v, Decimal) else v for v in values]
+    if pa.types.is_integer(arrow_type_):
+        return [int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for v in values]
+    return values
+
+
 def _to_array(values, arrow_type_: pa.DataType, name: str) -> pa.Array:
     try:
         return pa.array(values, type=arrow_type_)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        values = _coerce(values, arrow_type_)
+        try:
+            return pa.array(values, type=arrow_type_)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
         # SQLite is loosely typed: say which value does not fit rather than guess.
         for value in values:
             try:

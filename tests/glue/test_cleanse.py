@@ -1,0 +1,200 @@
+"""Unit tests for the cleanse expressions and the change hash, on the duckdb engine."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import pytest
+
+import movies_cleanse as mc
+from movies_engine import api_for
+
+
+def evaluate(session, build, values):
+    """Apply ``build(F, col)`` to each string in ``values``; return the results in order."""
+    api = api_for(session)
+    F, T = api.F, api.T
+    schema = T.StructType([T.StructField("i", T.IntegerType()), T.StructField("v", T.StringType())])
+    df = session.createDataFrame([(i, v) for i, v in enumerate(values)], schema)
+    rows = df.select("i", build(F, F.col("v")).alias("out")).collect()
+    return [row["out"] for row in sorted(rows, key=lambda r: r["i"])]
+
+
+def test_contract_columns_match_moviepipe_contract():
+    from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
+
+    assert mc.RAW_COLUMNS == RAW_COLUMNS
+    assert mc.EXTRA_COLUMNS == EXTRA_COLUMNS
+
+
+def test_clean_text_trims_and_nulls_blank_and_na(duck):
+    values = ["  Inception ", "N/A", "n/a", "", "   ", "\tx\n", None, "8½"]
+    assert evaluate(duck, mc.clean_text, values) == ["Inception", None, None, None, None, "x", None, "8½"]
+
+
+def test_clean_list_splits_trims_drops_empties(duck):
+    values = ["Drama, Crime", " Drama ,, Fantasy , ", ",,", "A,B,  C", "Solo", None, " , Action"]
+    out = evaluate(duck, lambda F, c: mc.clean_list(F, mc.clean_text(F, c)), values)
+    assert out == ["Drama, Crime", "Drama, Fantasy", None, "A, B, C", "Solo", None, "Action"]
+
+
+def test_clean_rated_normalises(duck):
+    values = ["PG-13", "pg-13", "Not Rated", "Unrated", "NR", "nr", "N/A", "R", None]
+    out = evaluate(duck, lambda F, c: mc.clean_rated(F, mc.clean_text(F, c)), values)
+    assert out == ["PG-13", "PG-13", "NOT RATED", "NOT RATED", "NOT RATED", "NOT RATED", None, "R", None]
+
+
+@pytest.mark.parametrize(
+    "kind, values, expected",
+    [
+        ("money", ["$292,587,330", "41711.0", "2850000000.0", "7.386", "2.85e9", "$ 1,234", "abc"],
+         ["292587330.0000", "41711.0000", "2850000000.0000", "7.3860", "2850000000.0000", "1234.0000", None]),
+        ("counts", ["2,345,678", "51", "12.0", "1e3", "-5", "x1"],
+         ["2345678.0000", "51.0000", "12.0000", "1000.0000", "-5.0000", None]),
+        ("minutes", ["148 min", "90.0", "90.7", "abc min", "1200 min", "1 h"],
+         ["148.0000", "90.0000", "90.7000", None, "1200.0000", None]),
+    ],
+)
+def test_parse_wide_number(duck, kind, values, expected):
+    def build(F, c):
+        text = mc.number_text(F, mc.clean_text(F, c), **{kind: True})
+        return mc.parse_wide_number(F, text).cast("string")
+
+    assert evaluate(duck, build, values) == expected
+
+
+def test_parse_wide_number_never_raises_on_huge_values(duck):
+    values = ["1" * 30, "9e99", "123456789012345.5"]
+    out = evaluate(duck, lambda F, c: mc.parse_wide_number(F, c).cast("string"), values)
+    assert out == [None, None, "123456789012345.5000"]
+
+
+def test_narrow_number_floors_rounds_and_guards_range(duck):
+    def as_int(F, c):
+        return mc.narrow_number(F, mc.parse_wide_number(F, c), "int", "0", "100")
+
+    def as_rating(F, c):
+        return mc.narrow_number(F, mc.parse_wide_number(F, c), "decimal(4,1)", "0", "10").cast("string")
+
+    assert evaluate(duck, as_int, ["74", "74.9", "100", "101", "-1", None]) == [74, 74, 100, None, None, None]
+    assert evaluate(duck, as_rating, ["7.2", "7.25", "3.45", "10", "11.5"]) == ["7.2", "7.3", "3.5", "10.0", None]
+
+
+def test_parse_year(duck):
+    values = ["1994", "1994.0", "1967–1987", "1967-1987", "2010–", "94", "abcd", None]
+    out = evaluate(duck, lambda F, c: mc.parse_year(F, c).cast("int"), values)
+    assert out == [1994, 1994, 1967, 1967, 2010, None, None, None]
+
+
+def test_parse_date_iso_and_omdb(duck):
+    values = ["2009-01-19", "16 Jul 2010", "6 Jul 1967", "01 JAN 2001", "2010-07-16T00:00:00",
+              "2010-02-30", "2010-1-5", "Jul 16 2010", "16 Foo 2010", None]
+    assert evaluate(duck, mc.parse_date, values) == [
+        dt.date(2009, 1, 19), dt.date(2010, 7, 16), dt.date(1967, 7, 6), dt.date(2001, 1, 1),
+        dt.date(2010, 7, 16), None, None, None, None, None]
+
+
+def test_parse_timestamp(duck):
+    values = ["2026-10-18", "2026-10-18 10:11:12", "2026-10-18T10:11:12Z", "2026-10-18 10:11",
+              "2026-10-18 10:11:12.123456", "2026-10-18T10:11:12+02:00", "yesterday", "2026-13-01", None]
+    out = evaluate(duck, lambda F, c: F.date_format(mc.parse_timestamp(F, c), "yyyy-MM-dd HH:mm:ss"), values)
+    assert out == ["2026-10-18 00:00:00", "2026-10-18 10:11:12", "2026-10-18 10:11:12",
+                   "2026-10-18 10:11:00", "2026-10-18 10:11:12", "2026-10-18 10:11:12", None, None, None]
+
+
+def test_released_precision_on_fixture(fixture_run):
+    assert fixture_run.movie("3")["RELEASED_PRECISION"] == "year"  # 1979-01-01, Year 1979 (padded)
+    assert fixture_run.movie("31")["RELEASED_PRECISION"] == "year"  # '01 JAN 2001', Year 2001
+    assert fixture_run.movie("7")["RELEASED_PRECISION"] == "day"  # 1999-01-01 but Year 2000
+    assert fixture_run.movie("9001")["RELEASED_PRECISION"] == "day"  # 16 Jul 2010
+    assert fixture_run.movie("6")["RELEASED_PRECISION"] is None  # Released 'N/A'
+
+
+def test_fixture_cleansed_values(fixture_run):
+    inception = fixture_run.movie("9001")
+    assert inception["RUNTIME_MINUTES"] == "148"
+    assert inception["RELEASED"] == "2010-07-16"
+    assert inception["BOX_OFFICE"] == "292587330.00"
+    assert inception["IMDB_VOTES"] == "2345678"
+    assert inception["IMDB_RATING"] == "8.8"
+    assert inception["METASCORE"] == "74"
+    assert inception["RATED"] == "PG-13"
+    assert inception["PRODUCTION"] is None and inception["WEBSITE"] is None
+    assert inception["LAST_UPDATED"] == "2026-10-18 10:11:12"
+
+    db_row = fixture_run.movie("372")
+    assert (db_row["RUNTIME_MINUTES"], db_row["BOX_OFFICE"], db_row["TOMATO_RATING"]) == ("90", "41711.00", "7.2")
+    assert db_row["LAST_UPDATED"] == "2026-10-18 00:00:00"
+
+    assert fixture_run.movie("7")["BOX_OFFICE"] == "2850000000.00"
+    assert fixture_run.movie("27")["BOX_OFFICE"] == "2850000000.00"  # '2.85e9'
+    assert fixture_run.movie("27")["LAST_UPDATED"] == "2026-10-18 10:11:12"  # fraction dropped
+
+    series = fixture_run.movie("4")
+    assert (series["YEAR"], series["RATED"], series["RELEASED"]) == ("1967", "NOT RATED", "1967-07-06")
+    assert fixture_run.movie("abc")["YEAR"] == "2010"  # "2010–", non-numeric sourceId kept as text
+
+    eight_half = fixture_run.movie("5")
+    assert eight_half["TITLE"] == "8½"
+    assert eight_half["GENRES"] == "Drama, Fantasy"
+    assert eight_half["ACTORS"] == 'Marcello Mastroianni, Claudia "CC" Cardinale'
+    assert eight_half["RATED"] == "NOT RATED"
+
+    blanks = fixture_run.movie("6")
+    for column in ("GENRES", "DIRECTOR", "ACTORS", "RUNTIME_MINUTES", "METASCORE", "RATED", "RELEASED",
+                   "IMDB_RATING", "IMDB_VOTES", "BOX_OFFICE"):
+        assert blanks[column] is None, column
+
+    spaced = fixture_run.movie("26")  # ' 26 ' trimmed
+    assert (spaced["IMDB_ID"], spaced["TITLE"], spaced["DIRECTOR"], spaced["WEBSITE"]) == (
+        "tt0000026", "Spaced Out", "A, B, C", "http://example.org/x")
+
+    fraction = fixture_run.movie("28")  # floor for integers, half-up for decimals
+    assert (fraction["RUNTIME_MINUTES"], fraction["METASCORE"]) == ("90", "74")
+    assert (fraction["TOMATO_RATING"], fraction["TOMATO_USER_RATING"]) == ("7.3", "3.5")
+    assert fixture_run.movie("29")["TITLE"] == 'The "Best", Movie'
+    assert fixture_run.movie("30")["YEAR"] == "2010"  # '2010.0'
+
+
+def _expected_hash(row: dict) -> str:
+    parts = []
+    for name in mc.HASH_COLUMNS:
+        value = row[name]
+        if value is None:
+            parts.append(mc.HASH_NULL)
+        elif name in mc.INTEGER_OUTPUTS or name in mc.DECIMAL_OUTPUTS:
+            parts.append(f"{Decimal(value):.4f}")
+        else:
+            parts.append(value)
+    return hashlib.sha256(mc.HASH_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+
+
+def test_change_hash_recomputes_from_output(fixture_run):
+    """CHANGE_HASH = sha256 of the business columns as written (numbers as decimal(20,4) text)."""
+    assert "LAST_UPDATED" not in mc.HASH_COLUMNS and "SOURCE_ID" not in mc.HASH_COLUMNS
+    assert "IMDB_ID" in mc.HASH_COLUMNS
+    for row in fixture_run.movies:
+        assert row["CHANGE_HASH"] == _expected_hash(row), row["IMDB_ID"]
+
+
+def test_change_hash_ignores_lineage_and_sees_business_changes(duck, tmp_path):
+    from glue_testlib import run
+
+    rows = [
+        {"imdbID": "tt0000001", "Title": "Same", "lastUpdated": "2026-10-18", "sourceId": "1"},
+        {"imdbID": "tt0000002", "Title": "Same", "lastUpdated": "2026-10-19 12:00:00", "sourceId": "2"},
+        {"imdbID": "tt0000003", "Title": "Other", "lastUpdated": "2026-10-18", "sourceId": "3"},
+    ]
+    path = tmp_path / "a.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=mc.INPUT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run(duck, str(path), tmp_path / "out")
+    hashes = {row["IMDB_ID"]: row["CHANGE_HASH"] for row in result.movies}
+    assert len(set(hashes.values())) == 3  # IMDB_ID and TITLE are business columns
+    row2_as_1 = dict(result.movie("2"), IMDB_ID="tt0000001")
+    assert _expected_hash(row2_as_1) == result.movie("1")["CHANGE_HASH"]  # LAST_UPDATED / SOURCE_ID excluded

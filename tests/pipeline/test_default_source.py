@@ -1,0 +1,49 @@
+"""Acceptance on the real default dataset, and the Spark engine against the default engine."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from flows.pipeline import run_flow
+from moviepipe.runtime import build_runtime
+from moviepipe.settings import load_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+
+
+def query(home, sql):
+    rt = build_runtime(load_settings(home=str(home)))
+    try:
+        rt.snowflake
+        return rt.warehouse.query(sql)
+    finally:
+        rt.close()
+
+
+def test_default_source_loads_one_current_row_per_valid_imdb_id(home):
+    result = run_flow()
+    assert result["reconcile"] == {"extracted": 17472, "loaded": 17470, "rejected": 2, "balanced": True}
+    current = query(home, "SELECT COUNT(*) AS N, COUNT(DISTINCT IMDB_ID) AS IDS FROM ANALYTICS.DIM_MOVIE "
+                          "WHERE IS_CURRENT")[0]
+    assert current == {"N": 17470, "IDS": 17470}
+    ledger = query(home, "SELECT STAGE, ROWS_IN, ROWS_OUT, ROWS_REJECTED FROM OPS.BATCH_LEDGER "
+                         "WHERE STAGE = 'reconcile'")
+    assert ledger == [{"STAGE": "reconcile", "ROWS_IN": 17472, "ROWS_OUT": 17470, "ROWS_REJECTED": 2}]
+    assert run_flow()["status"] == "unchanged"
+
+
+@pytest.mark.spark
+def test_spark_engine_gives_the_same_warehouse(tmp_path, subset_db, monkeypatch):
+    if shutil.which("java") is None:
+        pytest.skip("engine 'spark' needs Java 17 on PATH (CI has it)")
+    url = f"sqlite:///{subset_db}"
+    homes = {engine: tmp_path / engine for engine in ("duckdb", "spark")}
+    for engine, home in homes.items():
+        monkeypatch.setenv("MOVIEPIPE_HOME", str(home))
+        assert run_flow(source=url, engine=engine)["reconcile"]["balanced"]
+    snapshot = "SELECT IMDB_ID, TITLE, RELEASED, RUNTIME_MINUTES, BOX_OFFICE, CHANGE_HASH FROM ANALYTICS.DIM_MOVIE " \
+               "ORDER BY IMDB_ID"
+    duck, spark = (query(homes[e], snapshot) for e in ("duckdb", "spark"))
+    assert len(duck) > 300 and duck == spark
