@@ -116,12 +116,30 @@ def run(
     """Extract new rows from the source and carry them through every stage into the warehouse."""
     from flows.pipeline import run_flow
 
+    source = _keep_secret_out_of_prefect(source)
     result = _run_with_progress(run_flow, source=source, engine=engine, full_refresh=full_refresh)
     if result["status"] == "unchanged":
         console.print(f"Source unchanged since watermark {result['watermark']!r}: nothing extracted, "
                       "nothing added anywhere.")
         return
     _summary(result)
+
+
+def _keep_secret_out_of_prefect(source: str | None) -> str | None:
+    """Flow parameters are stored by the Prefect server and shown in its UI: a URL with a
+    password travels through the environment instead (``MOVIEPIPE_SOURCE``)."""
+    if not source:
+        return source
+    from sqlalchemy.engine import make_url
+
+    try:
+        has_password = make_url(source).password is not None
+    except Exception:  # not a URL: let the source stage name the problem
+        return source
+    if has_password:
+        os.environ["MOVIEPIPE_SOURCE"] = source
+        return None
+    return source
 
 
 @app.command()

@@ -40,6 +40,19 @@ def make_subset(target: Path, limit: int, include_duplicates: bool = True) -> Pa
     return target
 
 
+def warehouse_query(home: Path, sql: str) -> list[dict]:
+    """Run SQL on the local warehouse under ``home`` (the sql/ tree applied first)."""
+    from moviepipe.runtime import build_runtime
+    from moviepipe.settings import load_settings
+
+    rt = build_runtime(load_settings(home=str(home)))
+    try:
+        rt.snowflake
+        return rt.warehouse.query(sql)
+    finally:
+        rt.close()
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"

@@ -72,3 +72,17 @@ def test_bad_sql_is_one_line(home):
     result = invoke("sql", "SELECT * FROM NO_SUCH_TABLE")
     assert result.exit_code == 1
     assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_source_password_never_reaches_prefect_or_home(home, monkeypatch):
+    from prefect.client.orchestration import get_client
+
+    monkeypatch.setenv("MOVIEPIPE_SOURCE", "")  # restored after the test: the CLI sets it below
+    result = invoke("run", "--source", "postgresql+psycopg://reader:hunter2@127.0.0.1:1/movies")
+    assert result.exit_code == 1 and "hunter2" not in result.output and "***" in result.output
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs()
+    assert runs and all("hunter2" not in str(run.parameters) for run in runs)
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert b"hunter2" not in path.read_bytes(), path

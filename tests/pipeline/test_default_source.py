@@ -7,19 +7,9 @@ import shutil
 import pytest
 
 from flows.pipeline import run_flow
-from moviepipe.runtime import build_runtime
-from moviepipe.settings import load_settings
+from tests.conftest import warehouse_query as query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
-
-
-def query(home, sql):
-    rt = build_runtime(load_settings(home=str(home)))
-    try:
-        rt.snowflake
-        return rt.warehouse.query(sql)
-    finally:
-        rt.close()
 
 
 def test_default_source_loads_one_current_row_per_valid_imdb_id(home):

@@ -11,19 +11,11 @@ from moviepipe import pipeline
 from moviepipe.runtime import build_runtime
 from moviepipe.settings import load_settings
 from moviepipe.sources.sql import SqlSource
+from tests.conftest import warehouse_query as query
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
 TABLES = ("RAW.MOVIES", "ANALYTICS.DIM_MOVIE", "OPS.BATCH_LEDGER", "OPS.REJECTED_ROWS", "OPS.LOADED_FILES")
-
-
-def query(home, sql):
-    rt = build_runtime(load_settings(home=str(home)))
-    try:
-        rt.snowflake
-        return rt.warehouse.query(sql)
-    finally:
-        rt.close()
 
 
 def counts(home):
