@@ -6,6 +6,7 @@ the full story is in the ledger (``moviepipe status``) and ``alerts.jsonl``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -151,20 +152,30 @@ def ingest(zip_path: str = typer.Argument(..., help="A batch zip following the m
     _summary(_run_with_progress(ingest_flow, zip_path=zip_path, engine=engine))
 
 
-def _warehouse_runtime():
+@contextlib.contextmanager
+def _warehouse():
+    """The local warehouse with the sql/ tree applied; our errors end the command in one line."""
+    from moviepipe.errors import MoviepipeError
     from moviepipe.runtime import build_runtime
 
-    return build_runtime()
+    rt = None
+    try:
+        rt = build_runtime()
+        rt.snowflake
+        yield rt
+    except MoviepipeError as error:
+        _error(str(error).splitlines()[0])
+        raise typer.Exit(code=1)
+    finally:
+        if rt is not None:
+            rt.close()
 
 
 @app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
     """The batch ledger: every batch and stage with its state and row counts."""
-    rt = _warehouse_runtime()
-    try:
+    with _warehouse() as rt:
         rows = rt.ledger.rows()
-    finally:
-        rt.close()
     if as_json:
         print(json.dumps(rows, default=_json_default, indent=2))
         return
@@ -184,16 +195,12 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
 def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local warehouse."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON rows.")):
     """Run Snowflake SQL on the local warehouse (fakesnow) and print the result."""
-    rt = _warehouse_runtime()
-    try:
-        rt.snowflake  # the sql/ tree is applied, so every table and view exists
+    with _warehouse() as rt:
         try:
             rows = rt.warehouse.query(query)
-        except Exception as error:
+        except Exception as error:  # the warehouse's own message names the problem
             _error(str(error).splitlines()[0])
             raise typer.Exit(code=1)
-    finally:
-        rt.close()
     if as_json:
         print(json.dumps(rows, default=_json_default, indent=2))
         return

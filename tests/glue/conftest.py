@@ -21,6 +21,7 @@ from movies_engine import make_session, stop_session  # noqa: E402
 def duck():
     session = make_session("duckdb")
     yield session
+    stop_session(session)  # an open DuckDB connection at exit makes nanobind print leak reports
 
 
 @pytest.fixture(scope="session")

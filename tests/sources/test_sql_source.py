@@ -84,3 +84,17 @@ def test_password_never_in_error(tmp_path):
         SqlSource("postgresql+psycopg://moviepipe:hunter2@127.0.0.1:1/nowhere")
     assert "hunter2" not in str(raised.value)
     assert "***" in str(raised.value)
+
+
+def test_rows_without_a_watermark_travel_in_a_full_extraction(subset_db):
+    with sqlite3.connect(subset_db) as conn:
+        conn.execute("UPDATE omdb SET lastUpdated = NULL WHERE ID = (SELECT MIN(ID) FROM omdb)")
+        films = conn.execute("SELECT COUNT(*) FROM omdb").fetchone()[0]
+    source = SqlSource(f"sqlite:///{subset_db}")
+    try:
+        plan = source.plan(None)
+        rows = sum(batch.num_rows for batch in source.batches(plan))
+        assert plan.expected_rows == rows == films, "nothing is silently left behind"
+        assert source.plan(plan.high).is_empty
+    finally:
+        source.close()

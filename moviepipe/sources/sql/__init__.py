@@ -81,7 +81,10 @@ class SqlSource:
         if low is not None:
             query = query.where(self.watermark > helpers.watermark_param(self.watermark, low))
         if high is not None:
-            query = query.where(self.watermark <= helpers.watermark_param(self.watermark, high))
+            bound = self.watermark <= helpers.watermark_param(self.watermark, high)
+            # A first or full extraction also takes rows without a watermark (the transform
+            # rejects them with a reason); incremental ones cannot tell when those changed.
+            query = query.where(sa.or_(bound, self.watermark.is_(None)) if low is None else bound)
         return query
 
     def plan(self, low: str | None) -> SqlBatchPlan:

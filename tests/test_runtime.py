@@ -1,0 +1,27 @@
+import pytest
+
+from moviepipe.errors import StageError
+from moviepipe.runtime import build_runtime
+from moviepipe.settings import load_settings
+
+
+def test_local_is_the_default_and_uses_moviepipe_home(home):
+    rt = build_runtime()
+    try:
+        assert rt.name == "local"
+        assert rt.landing.root == home / "buckets" / "landing"
+        assert rt.archive.uri().startswith("file:///")
+    finally:
+        rt.close()
+
+
+def test_cloud_runtime_is_refused_with_a_clear_message(monkeypatch):
+    monkeypatch.setenv("MOVIEPIPE_RUNTIME", "cloud")
+    with pytest.raises(StageError, match="MOVIEPIPE_RUNTIME=cloud is not available yet"):
+        build_runtime(load_settings())
+
+
+def test_unknown_runtime_is_a_validation_error(monkeypatch):
+    monkeypatch.setenv("MOVIEPIPE_RUNTIME", "mars")
+    with pytest.raises(Exception, match="runtime"):
+        load_settings()
