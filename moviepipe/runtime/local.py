@@ -59,7 +59,13 @@ def transform_session(engine: str):
     that cannot be reopened once stopped. Stopped at interpreter exit."""
     if engine not in _SESSIONS:
         engine_module, _ = load_glue_modules()
-        _SESSIONS[engine] = engine_module.make_session(engine)
+        try:
+            _SESSIONS[engine] = engine_module.make_session(engine)
+        except ImportError as error:
+            raise StageError("transform", f"engine '{engine}' needs {error.name}: "
+                                          "pip install -e '.[spark]'") from None
+        except RuntimeError as error:  # e.g. no Java for Spark
+            raise StageError("transform", str(error)) from None
     return _SESSIONS[engine]
 
 
