@@ -177,7 +177,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instea
     with _warehouse() as rt:
         rows = rt.ledger.rows()
     if as_json:
-        print(json.dumps(rows, default=_json_default, indent=2))
+        print(json.dumps(rows, default=_json_default, indent=2, ensure_ascii=False))
         return
     if not rows:
         console.print("No batches yet: run `moviepipe run`.")
@@ -202,7 +202,7 @@ def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local
             _error(str(error).splitlines()[0])
             raise typer.Exit(code=1)
     if as_json:
-        print(json.dumps(rows, default=_json_default, indent=2))
+        print(json.dumps(rows, default=_json_default, indent=2, ensure_ascii=False))
         return
     table = Table()
     for column in (rows[0].keys() if rows else []):
