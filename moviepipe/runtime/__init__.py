@@ -7,11 +7,17 @@ stages receive a ``Runtime`` and never ask which one it is.
 
 from __future__ import annotations
 
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import ObjectStore
 from moviepipe.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from moviepipe.ledger import Ledger
+    from moviepipe.state import WatermarkStore
+    from moviepipe.warehouse.client import Warehouse
 
 
 class Runtime(Protocol):
@@ -22,6 +28,10 @@ class Runtime(Protocol):
     landing: ObjectStore
     processed: ObjectStore
     archive: ObjectStore
+    work_dir: Path  # where batches are staged before landing
+    watermarks: "WatermarkStore"
+    warehouse: "Warehouse"
+    ledger: "Ledger"
 
     def land(self, zip_path, key: str) -> None: ...
     def unzip(self, key: str): ...

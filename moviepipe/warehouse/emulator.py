@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from moviepipe.errors import StageError
-from moviepipe.objectstore import ObjectStore
+from moviepipe.objectstore import LocalObjectStore
 from moviepipe.warehouse import sqlfiles
 from moviepipe.warehouse.client import Warehouse
 
@@ -50,7 +50,6 @@ class PipeRun:
 class TaskRun:
     task: str
     ran: bool
-    rows_changed: int = 0
     consumed: dict[str, int] = field(default_factory=dict)
     reason: str = ""
 
@@ -81,7 +80,7 @@ class LocalSnowflake:
             self._ensure_offset(stream.name)
 
     # ------------------------------------------------------------------ pipes
-    def run_pipe(self, name: str, archive: ObjectStore) -> PipeRun:
+    def run_pipe(self, name: str, archive: LocalObjectStore) -> PipeRun:
         """Load every archive file under the pipe's stage path that is not loaded yet."""
         pipe = self.pipes[name]
         prefix = pipe.stage_path.strip("/") + "/"
@@ -196,16 +195,15 @@ class LocalSnowflake:
         # after the merge succeeds and never when it fails. A crash between the two replays the
         # same rows into the next merge, which the merges make a no-op (same hash, or not newer).
         bounds = {name: self._open_stream(name) for name in consumed}
-        result = self.wh.execute(task.body)
+        self.wh.execute(task.body)
         for name, (_, upper) in bounds.items():
             self.wh.execute("UPDATE OPS.STREAM_OFFSETS SET LAST_ROW_ID = %s, UPDATED_AT = CURRENT_TIMESTAMP() "
                             "WHERE STREAM_NAME = %s", (upper, name))
-        changed = sum(int(v) for v in result[0]) if result and all(isinstance(v, int) for v in result[0]) else 0
-        return TaskRun(task=task.name, ran=True, rows_changed=changed,
+        return TaskRun(task=task.name, ran=True,
                        consumed={name: upper - offset for name, (offset, upper) in bounds.items()})
 
 
-def _header_only(archive: ObjectStore, key: str) -> bool:
+def _header_only(archive: LocalObjectStore, key: str) -> bool:
     """True when a CSV holds its header line and no record."""
     with open(archive.path(key), "rb") as handle:
         handle.readline()
