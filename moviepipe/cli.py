@@ -43,16 +43,16 @@ class StageListener:
         self._status.start()
 
     def finished(self, stage: str, rows, seconds: float, where: str) -> None:
-        self._stop()
+        self.stop()
         self.timings[stage] = {"seconds": seconds, "where": where}
         rows_text = f"{rows:,} rows" if rows is not None else ""
         console.print(f"[green]✓[/] {stage:<10} {rows_text:>14}  {seconds:6.1f}s", highlight=False)
 
     def failed(self, stage: str, error: str) -> None:
-        self._stop()
+        self.stop()
         console.print(f"[red]✗[/] {stage:<10} {error.splitlines()[0] if error else ''}")
 
-    def _stop(self):
+    def stop(self) -> None:
         if self._status is not None:
             self._status.stop()
             self._status = None
@@ -67,7 +67,7 @@ def _run_with_progress(flow_fn, **kwargs) -> dict:
     try:
         result = flow_fn(**kwargs)
     except Exception as error:  # one line, named; the ledger and alerts.jsonl hold the rest
-        listener._stop()
+        listener.stop()
         _error(str(error).splitlines()[0] if str(error) else type(error).__name__)
         raise typer.Exit(code=1)
     finally:
