@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from moviepipe.contract.archive import DELETES_COLUMNS, DELETES_FILE
 from moviepipe.contract import (
     CONTRACT_VERSION,
     MANIFEST_NAME,
@@ -52,17 +53,33 @@ def write_raw_files(batches: Iterable[pa.RecordBatch], schema: pa.Schema, folder
             csv_writer.write_batch(batch)
             pq_writer.write_batch(batch)
             rows += batch.num_rows
-    files = [_file_entry(csv_path, "csv", rows), _file_entry(parquet_path, "parquet", rows)]
+    files = [_file_entry(csv_path, "csv", rows, "data"), _file_entry(parquet_path, "parquet", rows, "data")]
     columns = [{"name": field.name, "type": str(field.type)} for field in schema]
     return RawFiles(folder=folder, rows=rows, files=files, columns=columns)
 
 
-def _file_entry(path: Path, fmt: str, rows: int) -> dict:
-    return {"name": path.name, "format": fmt, "sha256": sha256_file(path), "rows": rows, "bytes": path.stat().st_size}
+def _file_entry(path: Path, fmt: str, rows: int, role: str) -> dict:
+    return {"name": path.name, "format": fmt, "sha256": sha256_file(path), "rows": rows,
+            "bytes": path.stat().st_size, "role": role}
+
+
+def add_deletes_file(raw: RawFiles, deletes: pa.Table, deleted_at: str) -> RawFiles:
+    """Add ``deletes.csv`` (imdbID, sourceId, deletedAt): the keys the source no longer has."""
+    table = pa.table({
+        "imdbID": deletes.column("imdbID"),
+        "sourceId": deletes.column("sourceId"),
+        "deletedAt": pa.array([deleted_at] * deletes.num_rows, type=pa.string()),
+    })
+    assert tuple(table.column_names) == DELETES_COLUMNS
+    path = raw.folder / DELETES_FILE
+    pa_csv.write_csv(table, path)
+    raw.files.append(_file_entry(path, "csv", table.num_rows, "deletes"))
+    return raw
 
 
 def build_manifest(raw: RawFiles, batch_id: str, source_kind: str, source_name: str,
-                   low: str | None, high: str | None, entity: str = RAW_ENTITY) -> dict:
+                   low: str | None, high: str | None, entity: str = RAW_ENTITY,
+                   schema_drift: dict | None = None) -> dict:
     manifest = {
         "contract_version": CONTRACT_VERSION,
         "batch_id": batch_id,
@@ -74,6 +91,8 @@ def build_manifest(raw: RawFiles, batch_id: str, source_kind: str, source_name: 
         "columns": raw.columns,
         "files": raw.files,
     }
+    if schema_drift is not None:
+        manifest["schema_drift"] = schema_drift
     return validate_manifest(manifest)
 
 

@@ -8,6 +8,7 @@ succeeded or failed) and reports progress through ``moviepipe.progress``.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from moviepipe import progress
 from moviepipe.contract import RAW_ENTITY
 from moviepipe.errors import BatchRejected, ReconciliationError, StageError
 from moviepipe.ledger import StageRecord, utcnow
-from moviepipe.packaging import build_manifest, write_raw_files, zip_batch
+from moviepipe.packaging import add_deletes_file, build_manifest, write_raw_files, zip_batch
 from moviepipe.runtime import Runtime
+from moviepipe.state import SourceSnapshots
 from moviepipe.sources.sql import SqlBatchPlan, SqlSource
 
 
@@ -56,8 +58,23 @@ def stage(rt: Runtime, batch_id: str, name: str, source: str | None = None):
 # Extract and package (the SQL source)
 # --------------------------------------------------------------------------- #
 
+def source_snapshots(rt: Runtime) -> SourceSnapshots:
+    """Key scans and column-type baselines, kept beside the watermarks."""
+    return getattr(rt, "snapshots", None) or SourceSnapshots(Path(rt.watermarks.path).parent / "sources")
+
+
 def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatchPlan:
+    """The next batch of ``source``: past the stored watermark (or everything, on a full refresh).
+
+    Retyped columns are found against the baseline the last committed batch
+    recorded; delete detection diffs a fresh key scan against its key scan.
+    """
     low = None if full_refresh else rt.watermarks.get(source.source_key)
+    snapshots = source_snapshots(rt)
+    if hasattr(source, "check_retyped"):
+        source.check_retyped(snapshots.column_types(source.source_key))
+    if getattr(source, "detect_deletes", False):
+        return source.plan(low, previous_keys=snapshots.keys(source.source_key))
     return source.plan(low)
 
 
@@ -71,17 +88,43 @@ def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
         if raw.rows != batch.expected_rows:
             raise StageError("extract", f"planned {batch.expected_rows} rows but read {raw.rows}; "
                                         "the source changed inside the batch's watermark range", retryable=True)
+        deletes = getattr(batch, "deletes", None)
+        if deletes is not None and deletes.num_rows:
+            add_deletes_file(raw, deletes, utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+        drift = getattr(batch, "drift", None)
+        out.detail = {key: value for key, value in {
+            "deletes": getattr(batch, "delete_count", 0),
+            "low": batch.low, "high": batch.high,
+            "schema_drift": drift if drift and (drift["added"] or drift["missing"] or drift["retyped"]) else None,
+        }.items() if value}
     return raw
 
 
-def package(rt: Runtime, batch: SqlBatchPlan, raw) -> Path:
+def package(rt: Runtime, batch: SqlBatchPlan, raw, source_kind: str = "sql") -> Path:
     with stage(rt, batch.batch_id, "package", batch.source_name) as out:
-        manifest = build_manifest(raw, batch.batch_id, "sql", batch.source_name, batch.low, batch.high)
+        manifest = build_manifest(raw, batch.batch_id, source_kind, batch.source_name, batch.low, batch.high,
+                                  schema_drift=getattr(batch, "drift", None))
         zip_path = zip_batch(raw, manifest, rt.work_dir / f"{batch.batch_id}.zip")
         out.rows_in = out.rows_out = raw.rows
         out.where = str(zip_path)
         out.detail = {"zip_bytes": zip_path.stat().st_size}
     return zip_path
+
+
+def commit(rt: Runtime, source: SqlSource, batch: SqlBatchPlan) -> None:
+    """After the batch reconciles: move the watermark and the source snapshots, drop the staging copy.
+
+    Until this runs, a crash anywhere re-plans the same batch (same range, same
+    deletes, same id). The zip stays in the landing bucket; the work folder is
+    only a staging copy of it.
+    """
+    rt.watermarks.advance(source.source_key, batch.high, batch.batch_id)
+    current_keys = getattr(batch, "current_keys", None)
+    column_types = getattr(batch, "column_types", None)
+    if current_keys is not None or column_types:
+        source_snapshots(rt).commit(source.source_key, keys=current_keys, column_types=column_types or None)
+    shutil.rmtree(rt.work_dir / batch.batch_id, ignore_errors=True)
+    (rt.work_dir / f"{batch.batch_id}.zip").unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- #

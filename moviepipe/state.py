@@ -33,3 +33,46 @@ class WatermarkStore:
         with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
         os.replace(handle.name, self.path)
+
+
+class SourceSnapshots:
+    """What the last committed batch saw of a source: its keys and its column types.
+
+    Kept beside the watermarks and advanced together with them (after the batch
+    reconciles), so a crash re-detects the same deletes and the same drift.
+    The key scan is what delete detection diffs against; the column types are
+    the baseline retyped columns are found against.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _dir(self, source_key: str) -> Path:
+        import hashlib
+
+        return self.folder / hashlib.sha256(source_key.encode()).hexdigest()[:16]
+
+    def keys(self, source_key: str):
+        import pyarrow.parquet as pq
+
+        path = self._dir(source_key) / "keys.parquet"
+        return pq.read_table(path) if path.exists() else None
+
+    def column_types(self, source_key: str) -> dict | None:
+        path = self._dir(source_key) / "columns.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def commit(self, source_key: str, keys=None, column_types: dict | None = None) -> None:
+        import pyarrow.parquet as pq
+
+        folder = self._dir(source_key)
+        folder.mkdir(parents=True, exist_ok=True)
+        if keys is not None:
+            temp = folder / "keys.parquet.tmp"
+            pq.write_table(keys, temp)
+            os.replace(temp, folder / "keys.parquet")
+        if column_types is not None:
+            temp = folder / "columns.json.tmp"
+            temp.write_text(json.dumps(column_types,
+                                       indent=2, sort_keys=True), encoding="utf-8")
+            os.replace(temp, folder / "columns.json")

@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
 #: Raw movie columns in OMDb field names, in file order.
 RAW_COLUMNS: tuple[str, ...] = (

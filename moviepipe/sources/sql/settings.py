@@ -56,4 +56,7 @@ DEFAULT_MAPPING: dict = {
         "sourceId": ("omdb", "ID"),
         "Oscars": ("omdb", "Oscars"),
     },
+    #: Source columns deliberately left out (anything else unmapped is schema drift).
+    "ignore": ["tomatoes.ID", "tomatoes.lastUpdated"],
+    "options": {"drift_policy": "evolve", "lookback_days": 0, "detect_deletes": False},
 }
