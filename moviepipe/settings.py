@@ -26,9 +26,73 @@ class Settings(BaseSettings):
     source: str = ""
     #: Rows per chunk when streaming from the source (bounds extraction memory).
     chunk_rows: int = Field(default=50_000, ge=1)
+    #: SQL source: a mapping file (TOML/JSON) for a schema other than the default (docs/sources.md).
+    mapping: str = ""
+    #: SQL source overrides of the mapping's options (unset: the mapping's own value).
+    drift_policy: Literal["evolve", "fail"] | None = None
+    lookback_days: float | None = Field(default=None, ge=0)
+    detect_deletes: bool | None = None
+
+    # ---- OMDb API source (MOVIEPIPE_SOURCE=omdb); the key: OMDB_API_KEY or a Prefect Secret block ----
+    #: Where the ids come from: a file (one per line), or a SQL URL + query/table (enrichment);
+    #: none of them with ``omdb_refresh`` = the warehouse's current movies.
+    omdb_ids: str = ""
+    omdb_ids_sql: str = ""
+    omdb_ids_query: str = ""
+    #: Re-fetch ids already delivered (a refresh), instead of only new ones.
+    omdb_refresh: bool = False
+    omdb_secret_block: str = ""
+    omdb_base_url: str = "https://www.omdbapi.com/"
+    omdb_requests_per_second: float = Field(default=5.0, gt=0)
+    omdb_daily_quota: int = Field(default=1000, ge=1)
     #: Snowflake names used to render ``sql/``.
     database: str = "MOVIEPIPE"
     warehouse: str = "MOVIEPIPE_WH"
+
+    # ---- cloud runtime (MOVIEPIPE_RUNTIME=cloud); names are the Pulumi stack outputs ----
+    #: ``landingBucket``, ``processedBucket``, ``archiveBucket``, ``artifactsBucket`` outputs.
+    landing_bucket: str = ""
+    processed_bucket: str = ""
+    archive_bucket: str = ""
+    #: Holds ``state/watermarks.json`` in the cloud (the container's disk does not survive).
+    state_bucket: str = ""
+    #: ``glueJobName`` output.
+    glue_job_name: str = ""
+    #: ``alertTopicArn`` output; alerts of the cloud runtime are published there.
+    alert_topic_arn: str = ""
+    #: Name of a ``prefect_aws.AwsCredentials`` block; empty = the standard AWS chain (env, profile, role).
+    aws_credentials_block: str = ""
+    #: Snowflake account identifier (``ORG-ACCOUNT``), user and role of the loader.
+    snowflake_account: str = ""
+    snowflake_user: str = ""
+    snowflake_role: str = ""
+    #: Name of a Prefect ``Secret`` block holding the Snowflake password; else ``SNOWFLAKE_PASSWORD``,
+    #: or key-pair auth through ``SNOWFLAKE_PRIVATE_KEY_FILE``.
+    snowflake_password_block: str = ""
+    #: ``task``: EXECUTE TASK on the root and wait on TASK_HISTORY; ``direct``: run the task bodies here.
+    merge_mode: Literal["task", "direct"] = "task"
+    merge_root_task: str = "ANALYTICS.MERGE_DIM_MOVIE"
+    #: Waits of the cloud stages (seconds) and their polling backoff.
+    unzip_timeout: float = Field(default=900, gt=0)
+    transform_timeout: float = Field(default=3600, gt=0)
+    load_timeout: float = Field(default=900, gt=0)
+    merge_timeout: float = Field(default=900, gt=0)
+    poll_initial: float = Field(default=2.0, gt=0)
+    poll_max: float = Field(default=30.0, gt=0)
+    #: Uploads larger than this go multipart (boto3 managed transfer).
+    multipart_threshold_mb: int = Field(default=64, ge=5)
+
+    # ---- alerts (both runtimes) ----
+    #: Optional webhook (JSON POST) every alert is also sent to, e.g. a Slack/Teams relay.
+    alert_webhook: str = ""
+    #: Optional SMTP target: ``host[:port]``, sender and comma-separated recipients.
+    alert_smtp: str = ""
+    alert_smtp_from: str = "moviepipe@localhost"
+    alert_smtp_to: str = ""
+    #: Send a completion summary of every run that loaded a batch (default: cloud yes, local no).
+    alert_on_success: bool | None = None
+    #: How long a run waits for another run of the same source to finish before it is refused.
+    source_lock_wait: float = Field(default=600, ge=0)
 
     @property
     def home_dir(self) -> Path:

@@ -15,9 +15,9 @@ def test_local_is_the_default_and_uses_moviepipe_home(home):
         rt.close()
 
 
-def test_cloud_runtime_is_refused_with_a_clear_message(monkeypatch):
+def test_cloud_runtime_without_its_settings_names_what_is_missing(monkeypatch):
     monkeypatch.setenv("MOVIEPIPE_RUNTIME", "cloud")
-    with pytest.raises(StageError, match="MOVIEPIPE_RUNTIME=cloud is not available yet"):
+    with pytest.raises(StageError, match=r"MOVIEPIPE_RUNTIME=cloud needs MOVIEPIPE_LANDING_BUCKET"):
         build_runtime(load_settings())
 
 

@@ -1,8 +1,10 @@
 """The one place that picks where the pipeline runs.
 
 ``build_runtime`` returns the local resource set (folders, in-process Lambda,
-local Glue transform, fakesnow) unless ``MOVIEPIPE_RUNTIME=cloud``. Flows and
-stages receive a ``Runtime`` and never ask which one it is.
+local Glue transform, fakesnow) by default, and the cloud one (S3, the unzip
+Lambda, Glue, Snowpipe, Snowflake tasks, SNS; ``moviepipe.runtime.cloud``) when
+``MOVIEPIPE_RUNTIME=cloud``. Flows and stages receive a ``Runtime`` and never ask
+which one it is.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         from moviepipe.runtime.local import LocalRuntime
 
         return LocalRuntime(settings)
-    raise StageError(
-        "runtime",
-        "MOVIEPIPE_RUNTIME=cloud is not available yet (the cloud runtime is issue 7); "
-        "unset it to run locally",
-    )
+    if settings.runtime == "cloud":
+        from moviepipe.runtime.cloud import CloudRuntime
+
+        return CloudRuntime(settings)
+    raise StageError("runtime", f"unknown runtime {settings.runtime!r}: use local or cloud")

@@ -15,7 +15,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from moviepipe.alerts import LocalAlerts
+from moviepipe.alerts import FanoutAlerts, LocalAlerts, secondary_targets
 from moviepipe.errors import StageError
 from moviepipe.ledger import Ledger
 from moviepipe.objectstore import LocalObjectStore
@@ -100,7 +100,7 @@ class LocalRuntime:
         self.processed = LocalObjectStore(buckets / "processed", "processed")
         self.archive = LocalObjectStore(buckets / "archive", "archive")
         self.watermarks = WatermarkStore(self.home / "state" / "watermarks.json")
-        self.alerts = LocalAlerts(self.home / "alerts.jsonl")
+        self.alerts = FanoutAlerts(LocalAlerts(self.home / "alerts.jsonl"), secondary_targets(settings))
         self.work_dir = self.home / "work"
 
     # ---------------------------------------------------------------- warehouse

@@ -88,14 +88,15 @@ class SqlSource:
 
     def __init__(self, url: str | None = None, mapping: dict | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                  *, drift_policy: str | None = None, lookback_days: float | None = None,
-                 detect_deletes: bool | None = None):
+                 detect_deletes: bool | None = None, window: tuple[str, str] | None = None):
+        self.window = _check_window(window)
         self.url = url or default_source_url()
         self.name = DEFAULT_SOURCE_NAME if not url else helpers.masked(self.url)
         self.mapping = mapping or DEFAULT_MAPPING
         options = mapping_options(self.mapping)
         self.drift_policy = drift_policy or options.drift_policy
         self.lookback_days = options.lookback_days if lookback_days is None else lookback_days
-        self.detect_deletes = options.detect_deletes if detect_deletes is None else detect_deletes
+        self.detect_deletes = False if window else (options.detect_deletes if detect_deletes is None else detect_deletes)
         self.chunk_rows = chunk_rows
         self.engine = helpers.connect(self.url)
         try:
@@ -116,12 +117,23 @@ class SqlSource:
             raise
 
     @property
-    def source_key(self) -> str:
-        # Identifies the source for batch ids and watermarks; never contains a password.
+    def base_source_key(self) -> str:
+        """The source itself (its watermark, its one-run-at-a-time lock); never contains a password."""
         return f"sql|{self.name}|{self.mapping['base']}"
+
+    @property
+    def source_key(self) -> str:
+        # A backfill window is its own key: its batch ids never collide with incremental ones
+        # and it keeps its own (throwaway) watermark, leaving the source's where it is.
+        if self.window:
+            return f"{self.base_source_key}|backfill|{self.window[0]}|{self.window[1]}"
+        return self.base_source_key
 
     def _bounded(self, low: str | None, high: str | None = None) -> sa.Select:
         query = self.query
+        if self.window:  # a backfill: watermark in [from, to], inclusive
+            query = query.where(self.watermark >= helpers.watermark_param(self.watermark, self.window[0]),
+                                self.watermark <= helpers.watermark_param(self.watermark, self.window[1]))
         if low is not None:
             query = query.where(self.watermark > helpers.watermark_param(self.watermark, low))
         if high is not None:
@@ -193,6 +205,17 @@ class SqlSource:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _check_window(window):
+    if window is None:
+        return None
+    window_from, window_to = window
+    if not window_from or not window_to:
+        raise SourceError("a backfill window needs both a start and an end (ISO dates or timestamps)")
+    if window_from > window_to:
+        raise SourceError(f"backfill window is empty: {window_from} is after {window_to}")
+    return (window_from, window_to)
 
 
 class SchemaDriftError(SourceError):
