@@ -22,13 +22,14 @@ import pulumi_aws as aws
 from infra import iam
 from infra.settings import REPO_ROOT, Settings
 from infra.storage import GLUE_TEMP_PREFIX, DataLake
+from moviepipe.contract import archive as archive_contract
 
 GLUE_VERSION = "5.0"
 WORKER_TYPE = "G.1X"
 ENTRY_SCRIPT = "movies_job.py"
 SCRIPTS_PREFIX = "glue-scripts/"
-#: Archive prefixes the job writes; the pipes' stage paths (sql/pipes) read the same ones.
-ARCHIVE_PREFIXES = ("movies/", "rejected/")
+#: Archive prefixes the job writes (one per contract entity); the pipes' stage paths read the same ones.
+ARCHIVE_PREFIXES = tuple(f"{entity}/" for entity in archive_contract.ENTITIES)
 
 
 def script_files(root: Path = REPO_ROOT) -> tuple[Path, list[Path]]:
@@ -90,7 +91,7 @@ class GlueJob(pulumi.ComponentResource):
                       [iam.objects(artifacts.arn, f"{GLUE_TEMP_PREFIX}*")]),
             iam.allow("ListBuckets", ["s3:ListBucket"], [lake.processed.arn, archive, artifacts.arn]),
             iam.allow("ReadProcessed", ["s3:GetObject"], [iam.objects(lake.processed.arn, "*/batch_id=*")]),
-            # Spark rewrites a batch folder on retry (overwrite), hence Delete; only the two prefixes.
+            # Spark rewrites a batch folder on retry (overwrite), hence Delete; only the entity prefixes.
             iam.allow("WriteArchive", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                       [iam.objects(archive, f"{p}*") for p in ARCHIVE_PREFIXES]),
             iam.kms_use(lake.key.arn, write=True),

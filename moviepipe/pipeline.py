@@ -21,6 +21,7 @@ from moviepipe.ledger import StageRecord, utcnow
 from moviepipe.packaging import add_deletes_file, build_manifest, write_raw_files, zip_batch
 from moviepipe.runtime import Runtime
 from moviepipe.state import SourceSnapshots
+from moviepipe.warehouse import DIM_MOVIE_STREAMS, MOVIES_PIPE, REJECTED_PIPE
 from moviepipe.sources.sql import SqlBatchPlan, SqlSource
 
 
@@ -180,10 +181,11 @@ def load(rt: Runtime, batch_id: str) -> dict:
     with stage(rt, batch_id, "load") as out:
         runs = rt.load()
         counts = {run.pipe: run.rows_loaded for run in runs}
-        out.rows_out = sum(n for pipe, n in counts.items() if "REJECTED" not in pipe)
-        out.rows_rejected = sum(n for pipe, n in counts.items() if "REJECTED" in pipe)
+        # movies loaded vs rejected reconcile against the extraction; the other entities are detail
+        out.rows_out = counts.get(MOVIES_PIPE, 0)
+        out.rows_rejected = counts.get(REJECTED_PIPE, 0)
         out.detail = {"files_loaded": [f for run in runs for f in run.files_loaded], "rows_by_pipe": counts}
-        out.where = "RAW.MOVIES, OPS.REJECTED_ROWS"
+        out.where = ", ".join(sorted({getattr(run, "table", "") or run.pipe for run in runs}))
     return counts
 
 
@@ -192,11 +194,15 @@ def merge(rt: Runtime, batch_id: str) -> dict:
         before = _dim_counts(rt)
         runs = rt.merge()
         after = _dim_counts(rt)
-        out.rows_in = sum(n for run in runs for n in run.consumed.values())
+        consumed = {stream: n for run in runs for stream, n in run.consumed.items()}
+        out.rows_in = sum(consumed.get(stream, 0) for stream in DIM_MOVIE_STREAMS)
         out.rows_out = after["versions"] - before["versions"]
         out.detail = {"tasks": {run.task: ("ran" if run.ran else run.reason) for run in runs},
                       "new_versions": after["versions"] - before["versions"],
-                      "closed_versions": after["closed"] - before["closed"]}
+                      "closed_versions": after["closed"] - before["closed"],
+                      "deleted_movies": after["deleted"] - before["deleted"],
+                      "rating_snapshots": after["ratings"] - before["ratings"],
+                      "consumed_by_stream": consumed}
         out.where = "ANALYTICS.DIM_MOVIE"
     return out.detail
 
@@ -212,5 +218,8 @@ def reconcile(rt: Runtime, batch_id: str, extracted: int) -> dict:
 
 
 def _dim_counts(rt: Runtime) -> dict:
-    row = rt.warehouse.query("SELECT COUNT(*) AS VERSIONS, COALESCE(SUM(IFF(IS_CURRENT, 0, 1)), 0) AS CLOSED FROM ANALYTICS.DIM_MOVIE")[0]
-    return {"versions": int(row["VERSIONS"]), "closed": int(row["CLOSED"])}
+    row = rt.warehouse.query(
+        "SELECT COUNT(*) AS VERSIONS, COALESCE(SUM(IFF(IS_CURRENT, 0, 1)), 0) AS CLOSED, "
+        "COALESCE(SUM(IFF(IS_CURRENT AND IS_DELETED, 1, 0)), 0) AS DELETED, "
+        "(SELECT COUNT(*) FROM ANALYTICS.FACT_MOVIE_RATING) AS RATINGS FROM ANALYTICS.DIM_MOVIE")[0]
+    return {key.lower(): int(value) for key, value in row.items()}

@@ -7,20 +7,28 @@ kinds we emulate, ``UNSUPPORTED`` for the ones we refuse) and never silently
 swallowed:
 
 - a **pipe** runs its own COPY body on archive files it has not loaded yet,
-  narrowed to one batch folder at a time, and records each file in
-  ``OPS.LOADED_FILES`` in the same transaction (Snowflake's load history,
-  kept forever);
+  narrowed to one file at a time (``FILES = (...)``), and records each file with
+  its content digest in ``OPS.LOADED_FILES`` in the same transaction (Snowflake's
+  load history, kept forever). Like Snowpipe, which knows a file by name and ETag,
+  a file re-written with the same bytes is skipped and one re-written with other
+  bytes is loaded again;
 - a **stream** is an offset per stream over the raw table's ``ROW_ID``, kept in
   ``OPS.STREAM_OFFSETS``; its consumer sees a view of the rows past the offset,
   and the offset advances only when the consuming statement commits;
 - a **task graph** runs root tasks whose ``WHEN SYSTEM$STREAM_HAS_DATA(...)``
-  holds, then their ``AFTER`` children, in dependency order.
+  holds (any of the streams it names), then their ``AFTER`` children once all their
+  parents ran, in dependency order. A failing task raises: later tasks do not run.
+
+Any other statement runs on fakesnow; one that fails there raises a StageError
+naming its file, so nothing in ``sql/`` is ever skipped without a word.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
@@ -41,6 +49,7 @@ UNSUPPORTED = re.compile(
 @dataclass
 class PipeRun:
     pipe: str
+    table: str = ""
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows_loaded: int = 0
@@ -57,9 +66,10 @@ class TaskRun:
 class LocalSnowflake:
     """Builds the warehouse from ``sql/`` and runs its pipes, streams and tasks."""
 
-    def __init__(self, warehouse: Warehouse, render_values: dict[str, str]):
+    def __init__(self, warehouse: Warehouse, render_values: dict[str, str], sql_root: Path = sqlfiles.SQL_ROOT):
         self.wh = warehouse
         self.values = render_values
+        self.sql_root = sql_root
         self.pipes: dict[str, sqlfiles.PipeDef] = {}
         self.streams: dict[str, sqlfiles.StreamDef] = {}
         self.tasks: dict[str, sqlfiles.TaskDef] = {}
@@ -67,69 +77,87 @@ class LocalSnowflake:
     # ------------------------------------------------------------------ setup
     def apply_sql_tree(self) -> None:
         """Apply every file in KIND_ORDER; emulated kinds are registered, not executed."""
-        for sql_file in sqlfiles.load_all():
+        for sql_file in sqlfiles.load_all(self.sql_root):
             statement = sql_file.render(**self.values)
             if sql_file.kind in EMULATED:
-                definition = EMULATED[sql_file.kind](statement)
+                try:
+                    definition = EMULATED[sql_file.kind](statement)
+                except sqlfiles.SqlParseError as error:
+                    raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
                 getattr(self, sql_file.kind)[definition.name] = definition
                 continue
             if UNSUPPORTED.match(statement):
                 raise StageError("warehouse", f"{sql_file.path.name}: statement not runnable locally and not emulated")
-            self.wh.execute(statement)
+            try:
+                self.wh.execute(statement)
+            except Exception as error:
+                raise StageError("warehouse", f"{sql_file.path.name}: fakesnow cannot run this statement "
+                                              f"({str(error).splitlines()[0][:300]})") from error
+            if sql_file.kind == "tables":
+                self._check_table_shape(sql_file.path.name, statement)
         for stream in self.streams.values():
             self._ensure_offset(stream.name)
+
+    def _check_table_shape(self, file_name: str, statement: str) -> None:
+        """A persisted table made by an older ``sql/`` keeps its columns (IF NOT EXISTS): say so
+        plainly here instead of letting a later COPY or MERGE fail on a missing column."""
+        import sqlglot
+        from sqlglot import exp
+
+        create = sqlglot.parse_one(statement, read="snowflake")
+        if not isinstance(create.this, exp.Schema):  # CREATE TABLE ... AS SELECT: no column list
+            return
+        declared = {c.name.upper() for c in create.this.expressions if isinstance(c, exp.ColumnDef)}
+        table = create.this.this
+        present = {row[0].upper() for row in self.wh.execute(
+            "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (table.db.upper(), table.name.upper()))}
+        missing = sorted(declared - present)
+        if present and missing:
+            raise StageError("warehouse", f"{file_name}: the local warehouse's {table.db}.{table.name} predates "
+                                          f"this file (missing {', '.join(missing)}); rebuild it by deleting the "
+                                          "warehouse folder under MOVIEPIPE_HOME")
 
     # ------------------------------------------------------------------ pipes
     def run_pipe(self, name: str, archive: LocalObjectStore) -> PipeRun:
         """Load every archive file under the pipe's stage path that is not loaded yet."""
         pipe = self.pipes[name]
         prefix = pipe.stage_path.strip("/") + "/"
-        loaded = {row[0] for row in self.wh.execute(
-            "SELECT FILE_NAME FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (pipe.name,))}
-        by_folder: dict[str, list[str]] = {}
-        for key in archive.list(prefix):
-            if key.lower().endswith(".csv"):
-                by_folder.setdefault(key.rsplit("/", 1)[0], []).append(key)
-        run = PipeRun(pipe=pipe.name)
-        for folder, keys in sorted(by_folder.items()):
-            new = [key for key in keys if key not in loaded]
-            run.files_skipped += [key for key in keys if key in loaded]
-            if not new:
+        loaded = {(row[0], row[1]) for row in self.wh.execute(
+            "SELECT FILE_NAME, CONTENT_MD5 FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (pipe.name,))}
+        run = PipeRun(pipe=pipe.name, table=pipe.target_table)
+        for key in sorted(k for k in archive.list(prefix) if k.lower().endswith(".csv")):
+            digest = _md5(archive, key)
+            if (key, digest) in loaded:
+                run.files_skipped.append(key)
                 continue
-            if len(new) != len(keys):
-                raise StageError("load", f"{folder}: some files loaded, some not; refusing a partial reload")
-            if all(_header_only(archive, key) for key in new):
-                # Snowflake loads a header-only file as 0 rows; fakesnow's COPY fails on it.
-                self._record_files(pipe, folder, {key: 0 for key in new})
-            else:
-                run.rows_loaded += self._copy_folder(pipe, folder, new)
-            run.files_loaded += new
+            # Snowflake loads a header-only file as 0 rows; fakesnow's COPY fails on it.
+            rows = 0 if _header_only(archive, key) else None
+            with self.wh.transaction():
+                if rows is None:
+                    rows = self._copy_file(pipe, key)
+                self.wh.execute(
+                    "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED) "
+                    "VALUES (%s, %s, %s, %s, %s)", (pipe.name, key, digest, _batch_id(key), rows))
+            run.files_loaded.append(key)
+            run.rows_loaded += rows
         return run
 
-    def _copy_folder(self, pipe: sqlfiles.PipeDef, folder: str, keys: list[str]) -> int:
-        narrowed = pipe.copy_statement.replace(f"@{self._stage_ref(pipe)}{pipe.stage_path}",
-                                               f"@{self._stage_ref(pipe)}/{folder}/", 1)
+    def _copy_file(self, pipe: sqlfiles.PipeDef, key: str) -> int:
+        """The pipe's own COPY, narrowed to one file (FORCE: our load history decides)."""
+        folder, file_name = key.rsplit("/", 1)
+        if "'" in key:
+            raise StageError("load", f"{pipe.name}: archive key {key!r} holds a quote")
+        stage_ref = f"@{self._stage_ref(pipe)}{pipe.stage_path}"
+        narrowed = pipe.copy_statement.replace(
+            stage_ref, f"@{self._stage_ref(pipe)}/{folder}/ FILES = ('{file_name}')", 1)
         if narrowed == pipe.copy_statement:
-            raise StageError("load", f"{pipe.name}: cannot narrow its COPY to {folder}")
-        with self.wh.transaction():
-            results = self.wh.query(narrowed)
-            by_file = {row.get("file", "").rsplit("/", 1)[-1]: row for row in results if "file" in row}
-            rows_by_key = {}
-            for key in keys:
-                row = by_file.get(key.rsplit("/", 1)[-1])
-                if row is None or row.get("status") != "LOADED":
-                    raise StageError("load", f"{pipe.name}: {key} was not loaded ({row})")
-                rows_by_key[key] = int(row["rows_loaded"])
-            self._record_files(pipe, folder, rows_by_key)
-        return sum(rows_by_key.values())
-
-    def _record_files(self, pipe: sqlfiles.PipeDef, folder: str, rows_by_key: dict[str, int]) -> None:
-        batch_id = folder.split("batch_id=", 1)[1] if "batch_id=" in folder else None
-        for key, rows in rows_by_key.items():
-            self.wh.execute(
-                "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, BATCH_ID, ROWS_LOADED) VALUES (%s, %s, %s, %s)",
-                (pipe.name, key, batch_id, rows),
-            )
+            raise StageError("load", f"{pipe.name}: cannot narrow its COPY to {key}")
+        results = self.wh.query(narrowed + "\nFORCE = TRUE")
+        (row,) = [r for r in results if str(r.get("file", "")).rsplit("/", 1)[-1] == file_name] or [None]
+        if row is None or row.get("status") != "LOADED":
+            raise StageError("load", f"{pipe.name}: {key} was not loaded ({row})")
+        return int(row["rows_loaded"])
 
     def _stage_ref(self, pipe: sqlfiles.PipeDef) -> str:
         match = re.search(r"@([\w.$]+)", pipe.copy_statement)
@@ -173,22 +201,37 @@ class LocalSnowflake:
         return ordered
 
     def run_tasks(self) -> list[TaskRun]:
+        """Run the task graphs once, as a scheduled run would.
+
+        A root runs when any stream its WHEN names has data; a child runs once every
+        parent has run. A child whose own streams are all empty is not executed: a merge
+        over an empty stream writes nothing, so this only saves time, and its children
+        still run (a re-point task must follow a dimension change even without new facts).
+        """
         runs: list[TaskRun] = []
-        ran: set[str] = set()
+        settled: set[str] = set()
         for task in self.task_order():
-            if task.after and not any(parent in ran for parent in task.after):
-                runs.append(TaskRun(task=task.name, ran=False, reason="no parent ran"))
+            if task.after and not all(parent in settled for parent in task.after):
+                runs.append(TaskRun(task=task.name, ran=False, reason="a parent did not run"))
                 continue
-            empty = [s for s in task.streams if self.stream_pending(s) == 0]
-            if task.streams and len(empty) == len(task.streams):
+            if task.streams and all(self.stream_pending(s) == 0 for s in task.streams):
                 runs.append(TaskRun(task=task.name, ran=False, reason="stream has no data"))
                 continue
+            consumed = self.consumed_streams(task)
+            if task.after and consumed and all(self.stream_pending(s) == 0 for s in consumed):
+                runs.append(TaskRun(task=task.name, ran=False, reason="its streams have no data (no-op)"))
+                settled.add(task.name)
+                continue
             runs.append(self._run_task(task))
-            ran.add(task.name)
+            settled.add(task.name)
         return runs
 
+    def consumed_streams(self, task: sqlfiles.TaskDef) -> list[str]:
+        """The streams a task's statement reads (and so consumes when it commits)."""
+        return [name for name in self.streams if re.search(rf"\b{re.escape(name)}\b", task.body, re.IGNORECASE)]
+
     def _run_task(self, task: sqlfiles.TaskDef) -> TaskRun:
-        consumed = [name for name in self.streams if re.search(rf"\b{re.escape(name)}\b", task.body, re.IGNORECASE)]
+        consumed = self.consumed_streams(task)
         # The view's bounds are literals, so the merge sees exactly the rows the offset update
         # accounts for. fakesnow cannot run a MERGE inside an explicit transaction (it writes a
         # temporary table's metadata to a second DuckDB database), so the offset moves right
@@ -201,6 +244,20 @@ class LocalSnowflake:
                             "WHERE STREAM_NAME = %s", (upper, name))
         return TaskRun(task=task.name, ran=True,
                        consumed={name: upper - offset for name, (offset, upper) in bounds.items()})
+
+
+def _md5(archive: LocalObjectStore, key: str) -> str:
+    """The file's MD5: S3's ETag for a single-part upload, which Snowpipe's history keys on."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(archive.path(key), "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _batch_id(key: str) -> str | None:
+    folder = key.rsplit("/", 1)[0]
+    return folder.split("batch_id=", 1)[1].split("/", 1)[0] if "batch_id=" in folder else None
 
 
 def _header_only(archive: LocalObjectStore, key: str) -> bool:

@@ -185,6 +185,11 @@ def parse_task(rendered: str) -> TaskDef:
     header = match.group("options")
     when_match = _WHEN.search(header)
     when = when_match.group("condition").strip() if when_match else None
+    if when and not re.fullmatch(r"(?:\s|\bOR\b)*", _STREAM_HAS_DATA.sub(" ", when), re.IGNORECASE):
+        # The emulator evaluates WHEN as "any of these streams has data"; anything else
+        # would be evaluated wrongly, so it is refused here instead.
+        raise SqlParseError(f"task {match.group('name')}: WHEN must be SYSTEM$STREAM_HAS_DATA('...') "
+                            f"calls joined by OR, got: {when}")
     head_without_when = header[: when_match.start()] if when_match else header
     after_match = _AFTER.search(head_without_when)
     options = _options(head_without_when)

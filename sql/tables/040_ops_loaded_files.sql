@@ -1,7 +1,11 @@
 -- Our own load history: Snowpipe forgets loaded files after 14 days, we never do.
+-- A file is identified by its name and content digest (S3's ETag for a single-part
+-- upload): a batch folder re-written with the same bytes is not loaded again, one
+-- re-written with different bytes is (as Snowpipe does), and both are visible here.
 CREATE TABLE IF NOT EXISTS OPS.LOADED_FILES (
     PIPE_NAME       VARCHAR NOT NULL,
     FILE_NAME       VARCHAR NOT NULL,
+    CONTENT_MD5     VARCHAR(32),
     BATCH_ID        VARCHAR,
     ROWS_LOADED     NUMBER(18, 0),
     LOADED_AT       TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()

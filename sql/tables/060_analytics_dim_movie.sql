@@ -1,16 +1,22 @@
--- Movie dimension, SCD type 2: one version per change of the business columns.
--- VALID_FROM is the source's lastUpdated (event time), so late batches slot in
--- by time instead of overwriting newer history. The current version has
--- VALID_TO = 9999-12-31 and IS_CURRENT = TRUE.
+-- Movie dimension, SCD type 2 on the contract's TYPE2_ATTRIBUTES, type 1 on its
+-- TYPE1_ATTRIBUTES. One row per version; VALID_FROM is the source's LAST_UPDATED
+-- (event time), so late batches slot into history instead of overwriting it.
+-- Versions of a movie are contiguous (VALID_TO = the next VALID_FROM); the current
+-- one has VALID_TO = 9999-12-31 and IS_CURRENT. A source delete adds a current
+-- tombstone version (IS_DELETED) carrying the attributes of the record before it.
+-- Grain: IMDB_ID x VALID_FROM. Keys are documented, not declared (Snowflake does
+-- not enforce them; fakesnow would).
 CREATE TABLE IF NOT EXISTS ANALYTICS.DIM_MOVIE (
-    MOVIE_KEY           NUMBER AUTOINCREMENT,
-
-    -- natural key
+    -- keys
+    MOVIE_KEY           NUMBER(38, 0) AUTOINCREMENT,
     IMDB_ID             VARCHAR NOT NULL,
+    SOURCE_ID           VARCHAR,
 
     -- type-2 attributes
     TITLE               VARCHAR,
+    TYPE                VARCHAR,
     YEAR                NUMBER(4, 0),
+    YEAR_END            NUMBER(4, 0),
     RATED               VARCHAR,
     RELEASED            DATE,
     RELEASED_PRECISION  VARCHAR,
@@ -21,28 +27,33 @@ CREATE TABLE IF NOT EXISTS ANALYTICS.DIM_MOVIE (
     ACTORS              VARCHAR,
     LANGUAGE            VARCHAR,
     COUNTRY             VARCHAR,
-    AWARDS              VARCHAR,
     PRODUCTION          VARCHAR,
+
+    -- derived from the type-2 attributes (versioned with them)
+    DECADE              NUMBER(4, 0),
+    RUNTIME_BAND        VARCHAR,
+    PRIMARY_GENRE       VARCHAR,
+
+    -- type-1 attributes (the same on every version of a movie)
+    PLOT                VARCHAR,
+    POSTER              VARCHAR,
+    AWARDS              VARCHAR,
     WEBSITE             VARCHAR,
     OSCARS              NUMBER(4, 0),
-    METASCORE           NUMBER(3, 0),
-    IMDB_RATING         NUMBER(4, 1),
-    IMDB_VOTES          NUMBER(12, 0),
-    TOMATO_METER        NUMBER(3, 0),
-    TOMATO_RATING       NUMBER(4, 1),
-    TOMATO_REVIEWS      NUMBER(9, 0),
-    TOMATO_USER_METER   NUMBER(3, 0),
-    TOMATO_USER_RATING  NUMBER(4, 1),
-    BOX_OFFICE          NUMBER(16, 2),
+    DVD                 DATE,
+
+    -- change detection
+    CHANGE_HASH         VARCHAR(64),
+    TYPE1_HASH          VARCHAR(64),
+    TYPE1_UPDATED_AT    TIMESTAMP_NTZ,
 
     -- versioning
-    CHANGE_HASH         VARCHAR(64) NOT NULL,
     VALID_FROM          TIMESTAMP_NTZ NOT NULL,
     VALID_TO            TIMESTAMP_NTZ NOT NULL,
     IS_CURRENT          BOOLEAN NOT NULL,
     IS_DELETED          BOOLEAN NOT NULL,
 
-    -- lineage
+    -- lineage: the batch whose record (or delete) made this version
     BATCH_ID            VARCHAR NOT NULL,
     UPDATED_AT          TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()
 )

@@ -1,86 +1,389 @@
--- Root task of the merge graph: SCD type 2 merge of new raw movies into DIM_MOVIE.
--- Runs only when the stream has rows. One MERGE both closes the current version
--- (rows with a merge key) and inserts the new one (rows with a NULL merge key).
--- A record whose LAST_UPDATED is not newer than the current version's VALID_FROM
--- is late or replayed and changes nothing; an unchanged CHANGE_HASH is a no-op.
+-- Root task of the merge graph: SCD type 2 / type 1 merge of new raw movie records
+-- and source deletes into DIM_MOVIE. Runs when any raw stream has rows (the other
+-- merges run after it, see AFTER in their files).
+--
+-- How: for every movie in this slice of the streams, the stored versions and the
+-- incoming events are laid on one time line (event time = LAST_UPDATED, or
+-- DELETED_AT for a delete), and the versions are recomputed from it:
+--   * duplicates: one event per movie and instant. Inside one slice a delete beats a
+--     record, and among records the greater CHANGE_HASH, then TYPE1_HASH, wins (row
+--     order inside a file is no arrival order, so the pick must not depend on it);
+--   * an incoming event at the instant of a stored version replaces that version in
+--     place (later arrival wins), unless it says the same thing (replay: no-op);
+--   * a new event that says what the version before it says (same CHANGE_HASH and
+--     deleted flag) changes nothing; otherwise it is slotted in, splitting the version
+--     in effect at its time (late records never overwrite newer history);
+--   * a tombstone (IS_DELETED) carries the attributes of the record before it;
+--   * VALID_TO = the next version's VALID_FROM, the last one 9999-12-31 (IS_CURRENT);
+--   * type-1 attributes come from the newest record ever received (at the same
+--     instant the later slice, inside a slice the record picked above) and are
+--     written to every version of the movie.
+-- Stored versions are never deleted, so fact rows keep their MOVIE_KEY.
+-- Only rows whose stored values change reach the MERGE.
 CREATE OR REPLACE TASK ANALYTICS.MERGE_DIM_MOVIE
     WAREHOUSE = {{ warehouse }}
     SCHEDULE = '5 MINUTE'
     WHEN SYSTEM$STREAM_HAS_DATA('RAW.MOVIES_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_DELETES_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIES_BOX_OFFICE_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_RATINGS_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_GENRES_DIM_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_GENRES_BRIDGE_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_PEOPLE_DIM_STREAM')
+      OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_PEOPLE_BRIDGE_STREAM')
 AS
 MERGE INTO ANALYTICS.DIM_MOVIE AS target
 USING (
-    WITH source AS (
-        SELECT * FROM RAW.MOVIES_STREAM
+    WITH source_records AS (
+        SELECT
+            -- keys and arrival
+            IMDB_ID,
+            ROW_ID,
+            BATCH_ID,
+            LAST_UPDATED,
+
+            -- versioned content: type-2 attributes, derived attributes, their hash
+            SOURCE_ID,
+            TITLE,
+            TYPE,
+            YEAR,
+            YEAR_END,
+            RATED,
+            RELEASED,
+            RELEASED_PRECISION,
+            RUNTIME_MINUTES,
+            GENRES,
+            DIRECTOR,
+            WRITER,
+            ACTORS,
+            LANGUAGE,
+            COUNTRY,
+            PRODUCTION,
+            DECADE,
+            RUNTIME_BAND,
+            PRIMARY_GENRE,
+            CHANGE_HASH,
+
+            -- type-1 attributes and their hash
+            PLOT,
+            POSTER,
+            AWARDS,
+            WEBSITE,
+            OSCARS,
+            DVD,
+            TYPE1_HASH
+        FROM RAW.MOVIES_STREAM
     ),
 
-    deduped AS (
-        -- the newest record per movie in this slice of the stream
+    source_deletes AS (
+        SELECT
+            IMDB_ID,
+            ROW_ID,
+            BATCH_ID,
+            DELETED_AT
+        FROM RAW.MOVIE_DELETES_STREAM
+    ),
+
+    incoming_events AS (
         SELECT *
-        FROM source
+        FROM (
+            SELECT IMDB_ID, LAST_UPDATED AS EVENT_AT, FALSE AS IS_DELETED, CHANGE_HASH, ROW_ID, BATCH_ID
+            FROM source_records
+
+            UNION ALL
+
+            SELECT IMDB_ID, DELETED_AT AS EVENT_AT, TRUE AS IS_DELETED, NULL AS CHANGE_HASH, ROW_ID, BATCH_ID
+            FROM source_deletes
+        ) AS events
         QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY IMDB_ID ORDER BY LAST_UPDATED DESC, ROW_ID DESC
+            PARTITION BY IMDB_ID, EVENT_AT ORDER BY IS_DELETED DESC, CHANGE_HASH DESC NULLS LAST, ROW_ID DESC
         ) = 1
     ),
 
-    current_versions AS (
-        SELECT IMDB_ID, CHANGE_HASH, VALID_FROM
+    stored_versions AS (
+        SELECT *
         FROM ANALYTICS.DIM_MOVIE
-        WHERE IS_CURRENT
+        WHERE IMDB_ID IN (SELECT IMDB_ID FROM incoming_events)
     ),
 
-    changed AS (
+    timeline AS (
         SELECT
-            deduped.*,
-            current_versions.IMDB_ID IS NOT NULL AS HAS_CURRENT
-        FROM deduped
-        LEFT JOIN current_versions
-            ON current_versions.IMDB_ID = deduped.IMDB_ID
-        WHERE current_versions.IMDB_ID IS NULL
-           OR (
-                deduped.CHANGE_HASH <> current_versions.CHANGE_HASH
-                AND deduped.LAST_UPDATED > current_versions.VALID_FROM
-           )
+            -- keys
+            COALESCE(stored.IMDB_ID, incoming.IMDB_ID) AS IMDB_ID,
+            COALESCE(stored.VALID_FROM, incoming.EVENT_AT) AS EVENT_AT,
+            stored.MOVIE_KEY,
+
+            -- what is stored
+            stored.VALID_TO AS STORED_VALID_TO,
+            stored.IS_DELETED AS STORED_IS_DELETED,
+            stored.CHANGE_HASH AS STORED_CHANGE_HASH,
+            stored.TYPE1_HASH AS STORED_TYPE1_HASH,
+            stored.TYPE1_UPDATED_AT AS STORED_TYPE1_UPDATED_AT,
+            stored.BATCH_ID AS STORED_BATCH_ID,
+
+            -- what arrives
+            incoming.ROW_ID AS INCOMING_ROW_ID,
+            incoming.IS_DELETED AS INCOMING_IS_DELETED,
+            incoming.CHANGE_HASH AS INCOMING_CHANGE_HASH,
+            incoming.BATCH_ID AS INCOMING_BATCH_ID,
+
+            -- NEW: no stored version at this instant; KEPT: stored, and nothing different
+            -- arrives for it; REPLACED: stored, and a different event arrives for it
+            CASE
+                WHEN stored.MOVIE_KEY IS NULL THEN 'NEW'
+                WHEN incoming.ROW_ID IS NULL THEN 'KEPT'
+                WHEN incoming.IS_DELETED = stored.IS_DELETED
+                    AND (incoming.IS_DELETED OR incoming.CHANGE_HASH IS NOT DISTINCT FROM stored.CHANGE_HASH)
+                    THEN 'KEPT'
+                ELSE 'REPLACED'
+            END AS ORIGIN
+        FROM stored_versions AS stored
+        FULL OUTER JOIN incoming_events AS incoming
+            ON incoming.IMDB_ID = stored.IMDB_ID
+            AND incoming.EVENT_AT = stored.VALID_FROM
     ),
 
-    final AS (
-        -- closes the current version: matched on the merge key
-        SELECT changed.IMDB_ID AS MERGE_KEY, changed.*
-        FROM changed
-        WHERE changed.HAS_CURRENT
+    events AS (
+        SELECT
+            timeline.*,
+            IFF(ORIGIN = 'KEPT', STORED_IS_DELETED, INCOMING_IS_DELETED) AS IS_DELETED,
+            -- where a record's attributes live: its dimension row, or its raw row
+            IFF(ORIGIN = 'KEPT', 'DIM:' || MOVIE_KEY, 'RAW:' || INCOMING_ROW_ID) AS CONTENT_ID,
+            IFF(ORIGIN = 'KEPT', STORED_CHANGE_HASH, INCOMING_CHANGE_HASH) AS RECORD_HASH,
+            IFF(ORIGIN = 'KEPT', STORED_BATCH_ID, INCOMING_BATCH_ID) AS BATCH_ID
+        FROM timeline
+    ),
+
+    sequenced AS (
+        -- RECORD_SEQ numbers the records; a tombstone shares the number of the record before it
+        SELECT
+            events.*,
+            SUM(IFF(IS_DELETED, 0, 1)) OVER (
+                PARTITION BY IMDB_ID ORDER BY EVENT_AT ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) AS RECORD_SEQ
+        FROM events
+    ),
+
+    with_content AS (
+        SELECT
+            sequenced.*,
+            record.CONTENT_ID AS VERSION_CONTENT_ID,
+            record.RECORD_HASH AS VERSION_HASH
+        FROM sequenced
+        LEFT JOIN sequenced AS record
+            ON record.IMDB_ID = sequenced.IMDB_ID
+            AND record.RECORD_SEQ = sequenced.RECORD_SEQ
+            AND NOT record.IS_DELETED
+    ),
+
+    compared AS (
+        SELECT
+            with_content.*,
+            ROW_NUMBER() OVER (PARTITION BY IMDB_ID ORDER BY EVENT_AT) AS POSITION,
+            LAG(IS_DELETED) OVER (PARTITION BY IMDB_ID ORDER BY EVENT_AT) AS PREVIOUS_IS_DELETED,
+            LAG(VERSION_HASH) OVER (PARTITION BY IMDB_ID ORDER BY EVENT_AT) AS PREVIOUS_HASH
+        FROM with_content
+    ),
+
+    kept AS (
+        SELECT *
+        FROM compared
+        WHERE NOT (
+            ORIGIN = 'NEW'
+            AND POSITION > 1
+            AND IS_DELETED = PREVIOUS_IS_DELETED
+            AND VERSION_HASH IS NOT DISTINCT FROM PREVIOUS_HASH
+        )
+    ),
+
+    versions AS (
+        SELECT
+            kept.*,
+            COALESCE(
+                LEAD(EVENT_AT) OVER (PARTITION BY IMDB_ID ORDER BY EVENT_AT),
+                '9999-12-31 00:00:00'::TIMESTAMP_NTZ
+            ) AS VALID_TO
+        FROM kept
+    ),
+
+    record_contents AS (
+        SELECT
+            'RAW:' || ROW_ID AS CONTENT_ID,
+            SOURCE_ID, TITLE, TYPE, YEAR, YEAR_END, RATED, RELEASED, RELEASED_PRECISION,
+            RUNTIME_MINUTES, GENRES, DIRECTOR, WRITER, ACTORS, LANGUAGE, COUNTRY, PRODUCTION,
+            DECADE, RUNTIME_BAND, PRIMARY_GENRE, CHANGE_HASH
+        FROM source_records
 
         UNION ALL
 
-        -- inserts the new version: a NULL merge key never matches
-        SELECT NULL AS MERGE_KEY, changed.*
-        FROM changed
+        SELECT
+            'DIM:' || MOVIE_KEY AS CONTENT_ID,
+            SOURCE_ID, TITLE, TYPE, YEAR, YEAR_END, RATED, RELEASED, RELEASED_PRECISION,
+            RUNTIME_MINUTES, GENRES, DIRECTOR, WRITER, ACTORS, LANGUAGE, COUNTRY, PRODUCTION,
+            DECADE, RUNTIME_BAND, PRIMARY_GENRE, CHANGE_HASH
+        FROM stored_versions
+        WHERE NOT IS_DELETED
+    ),
+
+    type1_candidates AS (
+        SELECT
+            IMDB_ID, PLOT, POSTER, AWARDS, WEBSITE, OSCARS, DVD, TYPE1_HASH,
+            LAST_UPDATED AS TYPE1_UPDATED_AT, 1 AS ARRIVED, CHANGE_HASH, ROW_ID
+        FROM source_records
+
+        UNION ALL
+
+        SELECT
+            IMDB_ID, PLOT, POSTER, AWARDS, WEBSITE, OSCARS, DVD, TYPE1_HASH,
+            TYPE1_UPDATED_AT, 0 AS ARRIVED, CHANGE_HASH, 0 AS ROW_ID
+        FROM stored_versions
+        WHERE IS_CURRENT
+    ),
+
+    type1_values AS (
+        SELECT *
+        FROM type1_candidates
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY IMDB_ID
+            ORDER BY TYPE1_UPDATED_AT DESC NULLS LAST, ARRIVED DESC, CHANGE_HASH DESC NULLS LAST, TYPE1_HASH DESC NULLS LAST, ROW_ID DESC
+        ) = 1
+    ),
+
+    final AS (
+        SELECT
+            -- keys
+            versions.MOVIE_KEY,
+            versions.IMDB_ID,
+            contents.SOURCE_ID,
+
+            -- type-2 attributes
+            contents.TITLE,
+            contents.TYPE,
+            contents.YEAR,
+            contents.YEAR_END,
+            contents.RATED,
+            contents.RELEASED,
+            contents.RELEASED_PRECISION,
+            contents.RUNTIME_MINUTES,
+            contents.GENRES,
+            contents.DIRECTOR,
+            contents.WRITER,
+            contents.ACTORS,
+            contents.LANGUAGE,
+            contents.COUNTRY,
+            contents.PRODUCTION,
+
+            -- derived attributes
+            contents.DECADE,
+            contents.RUNTIME_BAND,
+            contents.PRIMARY_GENRE,
+
+            -- type-1 attributes
+            type1_values.PLOT,
+            type1_values.POSTER,
+            type1_values.AWARDS,
+            type1_values.WEBSITE,
+            type1_values.OSCARS,
+            type1_values.DVD,
+
+            -- change detection
+            versions.VERSION_HASH AS CHANGE_HASH,
+            type1_values.TYPE1_HASH,
+            type1_values.TYPE1_UPDATED_AT,
+
+            -- versioning
+            versions.EVENT_AT AS VALID_FROM,
+            versions.VALID_TO,
+            versions.VALID_TO = '9999-12-31 00:00:00'::TIMESTAMP_NTZ AS IS_CURRENT,
+            versions.IS_DELETED,
+
+            -- lineage
+            versions.BATCH_ID,
+
+            -- INSERT a new version; VERSION: a stored one changes its versioning or content;
+            -- TYPE1: only the type-1 attributes change; NONE: nothing to write
+            CASE
+                WHEN versions.MOVIE_KEY IS NULL THEN 'INSERT'
+                WHEN versions.ORIGIN = 'REPLACED'
+                    OR versions.VALID_TO <> versions.STORED_VALID_TO
+                    OR versions.VERSION_HASH IS DISTINCT FROM versions.STORED_CHANGE_HASH
+                    THEN 'VERSION'
+                WHEN type1_values.TYPE1_HASH IS DISTINCT FROM versions.STORED_TYPE1_HASH
+                    OR type1_values.TYPE1_UPDATED_AT IS DISTINCT FROM versions.STORED_TYPE1_UPDATED_AT
+                    THEN 'TYPE1'
+                ELSE 'NONE'
+            END AS MERGE_ACTION
+        FROM versions
+        LEFT JOIN record_contents AS contents
+            ON contents.CONTENT_ID = versions.VERSION_CONTENT_ID
+        LEFT JOIN type1_values
+            ON type1_values.IMDB_ID = versions.IMDB_ID
     )
 
-    SELECT * FROM final
+    SELECT * FROM final WHERE MERGE_ACTION <> 'NONE'
 ) AS incoming
-ON target.IMDB_ID = incoming.MERGE_KEY AND target.IS_CURRENT
+ON target.MOVIE_KEY = incoming.MOVIE_KEY
+WHEN MATCHED AND incoming.MERGE_ACTION = 'TYPE1' THEN UPDATE SET
+    PLOT = incoming.PLOT,
+    POSTER = incoming.POSTER,
+    AWARDS = incoming.AWARDS,
+    WEBSITE = incoming.WEBSITE,
+    OSCARS = incoming.OSCARS,
+    DVD = incoming.DVD,
+    TYPE1_HASH = incoming.TYPE1_HASH,
+    TYPE1_UPDATED_AT = incoming.TYPE1_UPDATED_AT,
+    UPDATED_AT = CURRENT_TIMESTAMP()
 WHEN MATCHED THEN UPDATE SET
-    VALID_TO = incoming.LAST_UPDATED,
-    IS_CURRENT = FALSE,
+    SOURCE_ID = incoming.SOURCE_ID,
+    TITLE = incoming.TITLE,
+    TYPE = incoming.TYPE,
+    YEAR = incoming.YEAR,
+    YEAR_END = incoming.YEAR_END,
+    RATED = incoming.RATED,
+    RELEASED = incoming.RELEASED,
+    RELEASED_PRECISION = incoming.RELEASED_PRECISION,
+    RUNTIME_MINUTES = incoming.RUNTIME_MINUTES,
+    GENRES = incoming.GENRES,
+    DIRECTOR = incoming.DIRECTOR,
+    WRITER = incoming.WRITER,
+    ACTORS = incoming.ACTORS,
+    LANGUAGE = incoming.LANGUAGE,
+    COUNTRY = incoming.COUNTRY,
+    PRODUCTION = incoming.PRODUCTION,
+    DECADE = incoming.DECADE,
+    RUNTIME_BAND = incoming.RUNTIME_BAND,
+    PRIMARY_GENRE = incoming.PRIMARY_GENRE,
+    PLOT = incoming.PLOT,
+    POSTER = incoming.POSTER,
+    AWARDS = incoming.AWARDS,
+    WEBSITE = incoming.WEBSITE,
+    OSCARS = incoming.OSCARS,
+    DVD = incoming.DVD,
+    CHANGE_HASH = incoming.CHANGE_HASH,
+    TYPE1_HASH = incoming.TYPE1_HASH,
+    TYPE1_UPDATED_AT = incoming.TYPE1_UPDATED_AT,
+    VALID_TO = incoming.VALID_TO,
+    IS_CURRENT = incoming.IS_CURRENT,
+    IS_DELETED = incoming.IS_DELETED,
+    BATCH_ID = incoming.BATCH_ID,
     UPDATED_AT = CURRENT_TIMESTAMP()
 WHEN NOT MATCHED THEN INSERT (
-    IMDB_ID,
-    TITLE, YEAR, RATED, RELEASED, RELEASED_PRECISION, RUNTIME_MINUTES, GENRES,
-    DIRECTOR, WRITER, ACTORS, LANGUAGE, COUNTRY, AWARDS, PRODUCTION, WEBSITE,
-    OSCARS, METASCORE, IMDB_RATING, IMDB_VOTES, TOMATO_METER, TOMATO_RATING,
-    TOMATO_REVIEWS, TOMATO_USER_METER, TOMATO_USER_RATING, BOX_OFFICE,
-    CHANGE_HASH, VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED,
+    IMDB_ID, SOURCE_ID,
+    TITLE, TYPE, YEAR, YEAR_END, RATED, RELEASED, RELEASED_PRECISION, RUNTIME_MINUTES, GENRES,
+    DIRECTOR, WRITER, ACTORS, LANGUAGE, COUNTRY, PRODUCTION,
+    DECADE, RUNTIME_BAND, PRIMARY_GENRE,
+    PLOT, POSTER, AWARDS, WEBSITE, OSCARS, DVD,
+    CHANGE_HASH, TYPE1_HASH, TYPE1_UPDATED_AT,
+    VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED,
     BATCH_ID
 ) VALUES (
-    incoming.IMDB_ID,
-    incoming.TITLE, incoming.YEAR, incoming.RATED, incoming.RELEASED,
+    incoming.IMDB_ID, incoming.SOURCE_ID,
+    incoming.TITLE, incoming.TYPE, incoming.YEAR, incoming.YEAR_END, incoming.RATED, incoming.RELEASED,
     incoming.RELEASED_PRECISION, incoming.RUNTIME_MINUTES, incoming.GENRES,
-    incoming.DIRECTOR, incoming.WRITER, incoming.ACTORS, incoming.LANGUAGE,
-    incoming.COUNTRY, incoming.AWARDS, incoming.PRODUCTION, incoming.WEBSITE,
-    incoming.OSCARS, incoming.METASCORE, incoming.IMDB_RATING, incoming.IMDB_VOTES,
-    incoming.TOMATO_METER, incoming.TOMATO_RATING, incoming.TOMATO_REVIEWS,
-    incoming.TOMATO_USER_METER, incoming.TOMATO_USER_RATING, incoming.BOX_OFFICE,
-    incoming.CHANGE_HASH, incoming.LAST_UPDATED, '9999-12-31 00:00:00'::TIMESTAMP_NTZ,
-    TRUE, FALSE,
+    incoming.DIRECTOR, incoming.WRITER, incoming.ACTORS, incoming.LANGUAGE, incoming.COUNTRY, incoming.PRODUCTION,
+    incoming.DECADE, incoming.RUNTIME_BAND, incoming.PRIMARY_GENRE,
+    incoming.PLOT, incoming.POSTER, incoming.AWARDS, incoming.WEBSITE, incoming.OSCARS, incoming.DVD,
+    incoming.CHANGE_HASH, incoming.TYPE1_HASH, incoming.TYPE1_UPDATED_AT,
+    incoming.VALID_FROM, incoming.VALID_TO, incoming.IS_CURRENT, incoming.IS_DELETED,
     incoming.BATCH_ID
 )

@@ -66,5 +66,7 @@ def test_exports_name_everything_a_runtime_needs(stack):
                 "glueJobName", "alertTopicArn", "snowflakeStages", "snowflakePipes", "snowflakeDatabase",
                 "snowflakeWarehouse", "snowflakeLoaderRole"}
     assert expected <= set(stack.exports)
-    assert stack.exports["snowflakePipes"] == ["MOVIEPIPE.OPS.REJECTED_ROWS_PIPE", "MOVIEPIPE.RAW.MOVIES_PIPE"]
+    assert stack.exports["snowflakePipes"] == [
+        "MOVIEPIPE.OPS.REJECTED_ROWS_PIPE", "MOVIEPIPE.RAW.MOVIES_PIPE", "MOVIEPIPE.RAW.MOVIE_DELETES_PIPE",
+        "MOVIEPIPE.RAW.MOVIE_GENRES_PIPE", "MOVIEPIPE.RAW.MOVIE_PEOPLE_PIPE", "MOVIEPIPE.RAW.MOVIE_RATINGS_PIPE"]
     assert json.dumps(stack.exports)  # plain values a runtime can read from `pulumi stack output --json`

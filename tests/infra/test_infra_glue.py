@@ -66,13 +66,14 @@ def test_workers_flex_and_timeout_follow_config(config):
 def test_catalog_tables_cover_processed_and_archive(stack):
     database = stack.one("aws:glue/catalogDatabase:CatalogDatabase")
     tables = {t.inputs["name"]: t for t in stack.of("aws:glue/catalogTable:CatalogTable")}
-    assert set(tables) == {"processed_movies", "archive_movies", "archive_rejected"}
+    from moviepipe.contract import archive as contract
+
+    assert set(tables) == {"processed_movies", *(f"archive_{entity}" for entity in contract.ENTITIES)}
     assert all(t.inputs["databaseName"] == database.outputs["name"] for t in tables.values())
     locations = {name: t.inputs["storageDescriptor"]["location"] for name, t in tables.items()}
     assert locations == {
         "processed_movies": f"s3://{stack.exports['processedBucket']}/movies/",
-        "archive_movies": f"s3://{stack.exports['archiveBucket']}/movies/",
-        "archive_rejected": f"s3://{stack.exports['archiveBucket']}/rejected/",
+        **{f"archive_{entity}": f"s3://{stack.exports['archiveBucket']}/{entity}/" for entity in contract.ENTITIES},
     }
 
 

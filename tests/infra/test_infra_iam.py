@@ -3,6 +3,10 @@
 import json
 
 from infra import policies
+from moviepipe.contract import archive as contract
+
+#: One archive prefix per contract entity: what the Glue job writes and the pipes load.
+ENTITY_PREFIXES = sorted(f"{entity}/" for entity in contract.ENTITIES)
 
 
 def data_bucket_arns(stack):
@@ -21,7 +25,7 @@ def test_snowflake_reads_only_the_load_prefixes(stack):
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     archive = stack.by_id(stack.exports["archiveBucket"]).outputs["arn"]
     assert statements["ReadLoadPrefixes"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
-    assert statements["ReadLoadPrefixes"]["Resource"] == [f"{archive}/movies/*", f"{archive}/rejected/*"]
+    assert sorted(statements["ReadLoadPrefixes"]["Resource"]) == [f"{archive}/{p}*" for p in ENTITY_PREFIXES]
     actions = {a for s in statements.values() for a in s["Action"]}
     assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions)
 
@@ -32,7 +36,7 @@ def test_glue_writes_only_archive_load_prefixes(stack):
     archive = stack.by_id(stack.exports["archiveBucket"]).outputs["arn"]
     writes = [r for s in json.loads(policy.inputs["policy"])["Statement"] if "s3:PutObject" in s["Action"]
               for r in s["Resource"] if r.startswith(archive)]
-    assert sorted(writes) == [f"{archive}/movies/*", f"{archive}/rejected/*"]
+    assert sorted(writes) == [f"{archive}/{p}*" for p in ENTITY_PREFIXES]
 
 
 def test_kms_key_rotates(stack):

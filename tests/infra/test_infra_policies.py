@@ -163,7 +163,12 @@ def test_topic_policy_without_eventbridge_fails(stack):
 
 
 def _pipe_prefixes(stack):
-    return {p.name: ("movies/" if p.inputs["name"] == "MOVIES_PIPE" else "rejected/") for p in stack.of(policies.PIPE)}
+    """Pipe resource -> the prefix it loads, from its COPY statement's stage path."""
+    from infra.snowpipe_wiring import stage_prefix
+    from moviepipe.warehouse import sqlfiles
+
+    return {p.name: stage_prefix(sqlfiles.parse_pipe(f"CREATE PIPE X AS {p.inputs['copyStatement']}"))
+            for p in stack.of(policies.PIPE)}
 
 
 def test_snowpipe_queue_crossed_with_the_wrong_prefix_fails(stack):
@@ -171,7 +176,7 @@ def test_snowpipe_queue_crossed_with_the_wrong_prefix_fails(stack):
     assert policies.snowpipe_wiring_problems(stack.resources, stack.exports["archiveBucket"], prefixes) == []
 
     def swap(inputs):
-        first, second = inputs["queues"]
+        first, second = inputs["queues"][:2]
         first["filterPrefix"], second["filterPrefix"] = second["filterPrefix"], first["filterPrefix"]
 
     broken = mutate(stack.resources, policies.NOTIFICATION, "snowpipe", swap)

@@ -7,6 +7,7 @@ import pytest
 from infra import policies, sqltext
 from infra.settings import SNOWFLAKE_PREVIEW_FEATURES
 from infra.snowpipe_wiring import stage_prefix
+from moviepipe.contract import archive as contract
 from moviepipe.warehouse import sqlfiles
 
 DB = "MOVIEPIPE"
@@ -61,29 +62,36 @@ def test_each_pipe_channel_is_the_queue_the_archive_bucket_notifies(stack):
         pipe = next(p for p in stack.of(policies.PIPE)
                     if f"{p.inputs['schema']}.{p.inputs['name']}" == definition.name)
         prefixes[pipe.name] = stage_prefix(definition)
-    assert sorted(prefixes.values()) == ["movies/", "rejected/"]
+    assert sorted(prefixes.values()) == sorted(f"{entity}/" for entity in contract.ENTITIES)
     assert policies.snowpipe_wiring_problems(stack.resources, archive, prefixes) == []
     (note,) = [n for n in stack.of(policies.NOTIFICATION) if n.inputs["bucket"] == archive]
     assert {q["filterSuffix"] for q in note.inputs["queues"]} == {".csv"}
 
 
 def test_streams_and_tasks_come_from_their_files(stack):
-    (stream_text,) = rendered("streams")
-    stream_def = sqlfiles.parse_stream(stream_text)
-    stream = stack.one("snowflake:index/streamOnTable:StreamOnTable")
-    assert f"{stream.inputs['schema']}.{stream.inputs['name']}" == stream_def.name
-    assert stream.inputs["table"] == sqltext.quoted(DB, stream_def.table)
-    assert stream.inputs["appendOnly"] == "true"
+    streams = {f"{s.inputs['schema']}.{s.inputs['name']}": s for s in stack.of("snowflake:index/streamOnTable:StreamOnTable")}
+    for text in rendered("streams"):
+        stream_def = sqlfiles.parse_stream(text)
+        stream = streams.pop(stream_def.name)
+        assert stream.inputs["table"] == sqltext.quoted(DB, stream_def.table)
+        assert stream.inputs["appendOnly"] == "true"
+    assert not streams, f"streams without a file: {list(streams)}"
 
-    (task_text,) = rendered("tasks")
-    task_def = sqlfiles.parse_task(task_text)
-    task = stack.one("snowflake:index/task:Task")
-    assert unqualified(task.inputs["sqlStatement"]) == task_def.body
-    assert unqualified(task.inputs["when"]) == task_def.when
-    assert task.inputs["started"] is True
-    assert task.inputs["warehouse"] == WAREHOUSE == stack.exports["snowflakeWarehouse"]
-    assert task.inputs["schedule"] == {"minutes": 5}
-    assert task.inputs["errorIntegration"] == stack.exports["snowflakeNotificationIntegration"]
+    tasks = {f"{t.inputs['schema']}.{t.inputs['name']}": t for t in stack.of("snowflake:index/task:Task")}
+    for text in rendered("tasks"):
+        task_def = sqlfiles.parse_task(text)
+        task = tasks.pop(task_def.name)
+        assert unqualified(task.inputs["sqlStatement"]) == task_def.body
+        assert task.inputs["started"] is True
+        assert task.inputs["warehouse"] == WAREHOUSE == stack.exports["snowflakeWarehouse"]
+        assert task.inputs["errorIntegration"] == stack.exports["snowflakeNotificationIntegration"]
+        if task_def.after:  # a child: runs after its parents, no schedule or condition of its own
+            assert task.inputs["afters"] == [sqltext.quoted(DB, a) for a in task_def.after]
+            assert "schedule" not in task.inputs and "when" not in task.inputs
+        else:
+            assert unqualified(task.inputs["when"]) == task_def.when
+            assert task.inputs["schedule"] == {"minutes": 5}
+    assert not tasks, f"tasks without a file: {list(tasks)}"
 
 
 def test_stage_reads_the_archive_bucket_through_the_integration(stack):

@@ -33,7 +33,11 @@ def test_spark_engine_gives_the_same_warehouse(tmp_path, subset_db, monkeypatch)
     for engine, home in homes.items():
         monkeypatch.setenv("MOVIEPIPE_HOME", str(home))
         assert run_flow(source=url, engine=engine)["reconcile"]["balanced"]
-    snapshot = "SELECT IMDB_ID, TITLE, RELEASED, RUNTIME_MINUTES, BOX_OFFICE, CHANGE_HASH FROM ANALYTICS.DIM_MOVIE " \
-               "ORDER BY IMDB_ID"
-    duck, spark = (query(homes[e], snapshot) for e in ("duckdb", "spark"))
-    assert len(duck) > 300 and duck == spark
+    snapshots = ("SELECT IMDB_ID, TITLE, RELEASED, RUNTIME_MINUTES, GENRES, CHANGE_HASH, TYPE1_HASH "
+                 "FROM ANALYTICS.DIM_MOVIE ORDER BY IMDB_ID",
+                 "SELECT IMDB_ID, BOX_OFFICE FROM ANALYTICS.MOVIE_CURRENT ORDER BY IMDB_ID",
+                 "SELECT IMDB_ID, RATING_SOURCE_KEY, SNAPSHOT_DATE, SCORE FROM ANALYTICS.FACT_MOVIE_RATING "
+                 "ORDER BY IMDB_ID, RATING_SOURCE_KEY, SNAPSHOT_DATE")
+    for snapshot in snapshots:
+        duck, spark = (query(homes[e], snapshot) for e in ("duckdb", "spark"))
+        assert len(duck) > 300 and duck == spark, snapshot

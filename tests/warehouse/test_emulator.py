@@ -1,122 +1,104 @@
 """Local Snowpipe / stream / task emulation over the real sql/ files on fakesnow."""
 
-import csv
-from pathlib import Path
+import shutil
 
 import pytest
+import sqlglot
+from warehouse_testlib import movie, write_batch
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
+from moviepipe.warehouse import sqlfiles
 from moviepipe.warehouse.client import local_warehouse
 from moviepipe.warehouse.emulator import UNSUPPORTED, LocalSnowflake
 
-COLUMNS = ["IMDB_ID", "SOURCE_ID", "TITLE", "YEAR", "RATED", "RELEASED", "RELEASED_PRECISION", "RUNTIME_MINUTES",
-           "GENRES", "DIRECTOR", "WRITER", "ACTORS", "LANGUAGE", "COUNTRY", "AWARDS", "PRODUCTION", "WEBSITE",
-           "OSCARS", "METASCORE", "IMDB_RATING", "IMDB_VOTES", "TOMATO_METER", "TOMATO_RATING", "TOMATO_REVIEWS",
-           "TOMATO_USER_METER", "TOMATO_USER_RATING", "BOX_OFFICE", "LAST_UPDATED", "CHANGE_HASH", "BATCH_ID",
-           "SOURCE_FILE"]
+MOVIES = "RAW.MOVIES_PIPE"
+DIM_TASK = "ANALYTICS.MERGE_DIM_MOVIE"
+VALUES = {"database": "MOVIEPIPE", "warehouse": "WH", "archive_url": "file:///x/", "stage_options": ""}
 
 
-def write_batch(archive: Path, batch_id: str, rows: list[tuple[str, str, str, str]]):
-    """rows: (imdb_id, title, last_updated, change_hash)."""
-    key = f"movies/batch_id={batch_id}/movies.csv"
-    path = archive / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        for imdb_id, title, last_updated, change_hash in rows:
-            record = dict.fromkeys(COLUMNS, "\\N")
-            record.update(IMDB_ID=imdb_id, TITLE=title, LAST_UPDATED=last_updated, CHANGE_HASH=change_hash,
-                          BATCH_ID=batch_id, SOURCE_FILE=key)
-            writer.writerow(record)
-    rejected = archive / f"rejected/batch_id={batch_id}/rejected.csv"
-    rejected.parent.mkdir(parents=True, exist_ok=True)
-    rejected.write_text("BATCH_ID,ENTITY,RECORD_KEY,RULE,REASON,RECORD,SOURCE_FILE\n", encoding="utf-8")
+def test_fresh_warehouse_has_every_table_and_view_of_the_tree(snow):
+    names = {f"{r['TABLE_SCHEMA']}.{r['TABLE_NAME']}" for view in ("TABLES", "VIEWS") for r in snow.query(
+        f"SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.{view} WHERE TABLE_SCHEMA IN ('RAW', 'ANALYTICS', 'OPS')")}
+    declared = {sqlfiles_name(f) for kind in ("tables", "views") for f in sqlfiles.load(kind)}
+    assert declared <= names
+    assert snow.scalar("SELECT COUNT(*) FROM ANALYTICS.DIM_DATE") == 60630
+    assert snow.scalar("SELECT MIN(DATE_DAY) || ' ' || MAX(DATE_DAY) FROM ANALYTICS.DIM_DATE") == "1870-01-01 2035-12-31"
+    assert set(snow.emulator.pipes) == {"RAW.MOVIES_PIPE", "OPS.REJECTED_ROWS_PIPE", "RAW.MOVIE_RATINGS_PIPE",
+                                        "RAW.MOVIE_GENRES_PIPE", "RAW.MOVIE_PEOPLE_PIPE", "RAW.MOVIE_DELETES_PIPE"}
 
 
-@pytest.fixture
-def snow(tmp_path):
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    warehouse = local_warehouse(tmp_path / "wh", "MOVIEPIPE")
-    emulator = LocalSnowflake(warehouse, {"database": "MOVIEPIPE", "warehouse": "WH",
-                                          "archive_url": archive.as_uri() + "/", "stage_options": ""})
-    emulator.apply_sql_tree()
-    yield emulator, LocalObjectStore(archive), archive
-    warehouse.close()
+def sqlfiles_name(sql_file) -> str:
+    created = sqlglot.parse_one(sql_file.render(**VALUES), read="snowflake").this
+    return (created.this if isinstance(created, sqlglot.exp.Schema) else created).sql("snowflake").upper()
 
 
-def dim(emulator):
-    return emulator.wh.query("SELECT IMDB_ID, TITLE, VALID_FROM, VALID_TO, IS_CURRENT FROM ANALYTICS.DIM_MOVIE "
-                             "ORDER BY IMDB_ID, VALID_FROM")
+def test_pipes_load_each_file_once_and_record_it(snow):
+    counts = write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00")])
+    first = snow.load()
+    second = snow.load()
+    assert {p: r.rows_loaded for p, r in first.items()} == {
+        "RAW.MOVIES_PIPE": 1, "RAW.MOVIE_RATINGS_PIPE": counts["movie_ratings"],
+        "RAW.MOVIE_GENRES_PIPE": counts["movie_genres"], "RAW.MOVIE_PEOPLE_PIPE": counts["movie_people"],
+        "RAW.MOVIE_DELETES_PIPE": 0, "OPS.REJECTED_ROWS_PIPE": 0}
+    assert all(not r.files_loaded and r.rows_loaded == 0 for r in second.values())
+    assert second[MOVIES].files_skipped == ["movies/batch_id=b1/movies.csv"]
+    recorded = snow.query("SELECT PIPE_NAME, FILE_NAME, BATCH_ID, ROWS_LOADED, CONTENT_MD5 FROM OPS.LOADED_FILES")
+    assert len(recorded) == 6 and all(r["BATCH_ID"] == "b1" and len(r["CONTENT_MD5"]) == 32 for r in recorded)
+    assert snow.scalar("SELECT COUNT(*) FROM RAW.MOVIES") == 1
 
 
-def load_and_merge(emulator, store):
-    runs = {run.pipe: run for run in (emulator.run_pipe(name, store) for name in sorted(emulator.pipes))}
-    return runs, emulator.run_tasks()
+def test_rewritten_batch_folder_loads_only_changed_files(snow):
+    write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00")])
+    snow.load()
+    shutil.rmtree(snow.archive_dir / "movies")  # a rerun of the Glue job re-writes the folder ...
+    write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00")], only=("movies",))
+    assert snow.load()[MOVIES].files_loaded == [], "... with the same bytes: nothing to load"
+    write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00", TITLE="fixed")], only=("movies",))
+    rerun = snow.load()[MOVIES]  # ... with other bytes: loaded again, as Snowpipe would (new ETag)
+    assert rerun.files_loaded == ["movies/batch_id=b1/movies.csv"] and rerun.rows_loaded == 1
+    assert snow.scalar("SELECT COUNT(*) FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (MOVIES,)) == 2
 
 
-def test_pipe_loads_each_file_once(snow):
-    emulator, store, archive = snow
-    write_batch(archive, "b1", [("tt0000001", "A", "2026-01-01 00:00:00", "h1")])
-    first, _ = load_and_merge(emulator, store)
-    second, _ = load_and_merge(emulator, store)
-    assert first["RAW.MOVIES_PIPE"].rows_loaded == 1
-    assert second["RAW.MOVIES_PIPE"].rows_loaded == 0
-    assert second["RAW.MOVIES_PIPE"].files_skipped == ["movies/batch_id=b1/movies.csv"]
-    assert emulator.wh.scalar("SELECT COUNT(*) FROM RAW.MOVIES") == 1
+def test_task_graph_runs_only_when_a_stream_has_data_and_children_after_parents(snow):
+    assert all(not run.ran for run in snow.emulator.run_tasks())
+    _, runs = snow.run("b1", [movie("tt1", "2026-01-01 00:00:00")])
+    order = [run.task for run in runs]
+    for task in snow.emulator.tasks.values():
+        assert all(order.index(parent) < order.index(task.name) for parent in task.after)
+    by_task = {run.task: run for run in runs}
+    assert by_task[DIM_TASK].ran and by_task[DIM_TASK].consumed == {"RAW.MOVIES_STREAM": 1, "RAW.MOVIE_DELETES_STREAM": 0}
+    assert by_task["ANALYTICS.MERGE_BRIDGE_MOVIE_GENRE"].ran
+    assert not any(run.ran for run in snow.emulator.run_tasks()), "each raw row reaches the merges once"
 
 
-def test_task_runs_only_when_stream_has_data(snow):
-    emulator, store, archive = snow
-    (run,) = emulator.run_tasks()
-    assert not run.ran and run.reason == "stream has no data"
-    write_batch(archive, "b1", [("tt0000001", "A", "2026-01-01 00:00:00", "h1")])
-    _, (run,) = load_and_merge(emulator, store)
-    assert run.ran and run.consumed == {"RAW.MOVIES_STREAM": 1}
-    (again,) = emulator.run_tasks()
-    assert not again.ran, "each raw row reaches the merge once"
+def test_each_raw_row_reaches_its_merge_once_across_runs(snow):
+    consumed: dict[str, int] = {}
+    for number in range(3):
+        _, runs = snow.run(f"b{number}", [movie(f"tt{number}{k}", "2026-01-01 00:00:00") for k in range(2)])
+        runs += snow.emulator.run_tasks()  # a second scheduled run finds nothing new
+        for run in runs:
+            for stream, rows in run.consumed.items():
+                consumed[stream] = consumed.get(stream, 0) + rows
+    for stream in snow.emulator.streams.values():
+        assert consumed.get(stream.name, 0) == snow.scalar(f"SELECT COUNT(*) FROM {stream.table}"), stream.name
+        assert snow.emulator.stream_pending(stream.name) == 0
 
 
-def test_scd2_change_closes_old_version_and_ignores_replays_and_late_rows(snow):
-    emulator, store, archive = snow
-    write_batch(archive, "b1", [("tt0000001", "A", "2026-01-01 00:00:00", "h1"),
-                                ("tt0000002", "B", "2026-01-01 00:00:00", "h2")])
-    load_and_merge(emulator, store)
-    write_batch(archive, "b2", [("tt0000001", "A2", "2026-02-01 00:00:00", "h1b"),
-                                ("tt0000002", "B", "2026-02-01 00:00:00", "h2")])  # unchanged hash
-    load_and_merge(emulator, store)
-    write_batch(archive, "b3", [("tt0000001", "A-late", "2026-01-15 00:00:00", "hlate")])  # older than current
-    load_and_merge(emulator, store)
-    rows = dim(emulator)
-    assert [(r["IMDB_ID"], r["TITLE"], r["IS_CURRENT"]) for r in rows] == [
-        ("tt0000001", "A", False), ("tt0000001", "A2", True), ("tt0000002", "B", True)]
-    old, new = rows[0], rows[1]
-    assert old["VALID_TO"] == new["VALID_FROM"], "versions are contiguous"
-
-
-def test_duplicates_in_one_batch_keep_the_newest(snow):
-    emulator, store, archive = snow
-    write_batch(archive, "b1", [("tt0000001", "old", "2026-01-01 00:00:00", "h1"),
-                                ("tt0000001", "new", "2026-03-01 00:00:00", "h2")])
-    load_and_merge(emulator, store)
-    assert [(r["TITLE"], r["IS_CURRENT"]) for r in dim(emulator)] == [("new", True)]
-
-
-def test_failed_merge_does_not_move_the_stream_offset(snow, monkeypatch):
-    emulator, store, archive = snow
-    write_batch(archive, "b1", [("tt0000001", "A", "2026-01-01 00:00:00", "h1")])
-    for name in emulator.pipes:
-        emulator.run_pipe(name, store)
-    task = next(iter(emulator.tasks.values()))
-    monkeypatch.setitem(emulator.tasks, task.name, type(task)(**{**task.__dict__, "body": task.body + " BROKEN"}))
+def test_failed_merge_keeps_the_stream_offset_and_the_next_run_consumes_once(snow, monkeypatch):
+    write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00")])
+    snow.load()
+    task = snow.emulator.tasks[DIM_TASK]
+    monkeypatch.setitem(snow.emulator.tasks, DIM_TASK, type(task)(**{**task.__dict__, "body": task.body + " BROKEN"}))
     with pytest.raises(Exception):
-        emulator.run_tasks()
-    assert emulator.stream_offset("RAW.MOVIES_STREAM") == 0
-    monkeypatch.setitem(emulator.tasks, task.name, task)
-    (run,) = emulator.run_tasks()
-    assert run.ran and emulator.stream_offset("RAW.MOVIES_STREAM") > 0
+        snow.emulator.run_tasks()
+    assert snow.emulator.stream_offset("RAW.MOVIES_STREAM") == 0
+    assert snow.scalar("SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE") == 0
+    monkeypatch.setitem(snow.emulator.tasks, DIM_TASK, task)
+    runs = {run.task: run for run in snow.emulator.run_tasks()}
+    assert runs[DIM_TASK].consumed["RAW.MOVIES_STREAM"] == 1
+    assert snow.scalar("SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE") == 1
+    assert not any(run.ran for run in snow.emulator.run_tasks())
 
 
 @pytest.mark.parametrize("statement", [
@@ -127,10 +109,47 @@ def test_unsupported_statements_are_recognised(statement):
     assert UNSUPPORTED.match(statement)
 
 
-def test_partial_folder_reload_is_refused(snow):
-    emulator, store, archive = snow
-    write_batch(archive, "b1", [("tt0000001", "A", "2026-01-01 00:00:00", "h1")])
-    load_and_merge(emulator, store)
-    (archive / "movies/batch_id=b1/movies-2.csv").write_text("x\n1\n")
-    with pytest.raises(StageError, match="partial"):
-        emulator.run_pipe("RAW.MOVIES_PIPE", store)
+def _tree_with(tmp_path, kind: str, file_name: str, text: str):
+    root = tmp_path / "sql"
+    shutil.copytree(sqlfiles.SQL_ROOT, root)
+    (root / kind / file_name).write_text(text)
+    warehouse = local_warehouse(tmp_path / "wh2", "MOVIEPIPE")
+    emulator = LocalSnowflake(warehouse, {"database": "MOVIEPIPE", "warehouse": "WH",
+                                          "archive_url": (tmp_path / "a").as_uri() + "/", "stage_options": ""},
+                              sql_root=root)
+    return warehouse, emulator
+
+
+@pytest.mark.parametrize(("kind", "text", "message"), [
+    ("views", "GRANT SELECT ON ALL VIEWS IN SCHEMA ANALYTICS TO ROLE R", "not runnable locally"),
+    ("tables", "CREATE ALERT OPS.LATE WAREHOUSE = WH SCHEDULE = '1 MINUTE' IF (EXISTS (SELECT 1)) THEN SELECT 1",
+     "fakesnow cannot run"),
+    ("tasks", "CREATE TASK ANALYTICS.X WAREHOUSE = WH WHEN 1 = 1 AS DELETE FROM OPS.BATCH_LEDGER", "WHEN must be"),
+])
+def test_a_statement_that_cannot_run_locally_raises_naming_its_file(tmp_path, kind, text, message):
+    warehouse, emulator = _tree_with(tmp_path, kind, "999_unexpected.sql", text)
+    try:
+        with pytest.raises(StageError, match=rf"999_unexpected\.sql: .*{message}"):
+            emulator.apply_sql_tree()
+    finally:
+        warehouse.close()
+
+
+def test_header_only_files_are_recorded_with_zero_rows(snow):
+    write_batch(snow.archive_dir, "b1")
+    runs = snow.load()
+    assert all(len(r.files_loaded) == 1 and r.rows_loaded == 0 for r in runs.values())
+    assert snow.scalar("SELECT COUNT(*) FROM OPS.LOADED_FILES WHERE ROWS_LOADED = 0") == 6
+
+
+def test_archive_outside_a_pipe_prefix_is_not_loaded(snow):
+    write_batch(snow.archive_dir, "b1", [movie("tt1", "2026-01-01 00:00:00")])
+    store = LocalObjectStore(snow.archive_dir)
+    assert not [k for k in store.list("") if not any(k.startswith(p.stage_path.strip("/") + "/")
+                                                     for p in snow.emulator.pipes.values())]
+
+
+def test_a_local_table_older_than_its_file_is_reported_by_name(snow):
+    snow.emulator.wh.execute("ALTER TABLE RAW.MOVIES DROP COLUMN EXTRA")
+    with pytest.raises(StageError, match=r"010_raw_movies\.sql: .*RAW\.MOVIES predates .*missing EXTRA"):
+        snow.emulator.apply_sql_tree()

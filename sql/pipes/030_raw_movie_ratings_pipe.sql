@@ -1,0 +1,9 @@
+-- Snowpipe for the long-format ratings (one row per movie x source) under archive/movie_ratings/.
+CREATE PIPE IF NOT EXISTS RAW.MOVIE_RATINGS_PIPE
+    AUTO_INGEST = TRUE
+AS
+COPY INTO RAW.MOVIE_RATINGS (
+    IMDB_ID, RATING_SOURCE, SCORE, RAW_VALUE, VOTES, LAST_UPDATED, BATCH_ID, SOURCE_FILE
+)
+FROM @RAW.ARCHIVE_STAGE/movie_ratings/
+FILE_FORMAT = (FORMAT_NAME = 'RAW.CSV_ARCHIVE')

@@ -1,0 +1,9 @@
+-- Snowpipe for each movie's directors, writers and cast under archive/movie_people/.
+CREATE PIPE IF NOT EXISTS RAW.MOVIE_PEOPLE_PIPE
+    AUTO_INGEST = TRUE
+AS
+COPY INTO RAW.MOVIE_PEOPLE (
+    IMDB_ID, ROLE, PERSON_NAME, ORDINAL, LAST_UPDATED, BATCH_ID, SOURCE_FILE
+)
+FROM @RAW.ARCHIVE_STAGE/movie_people/
+FILE_FORMAT = (FORMAT_NAME = 'RAW.CSV_ARCHIVE')

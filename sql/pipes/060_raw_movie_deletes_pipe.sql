@@ -1,0 +1,9 @@
+-- Snowpipe for the keys the source deleted, under archive/movie_deletes/.
+CREATE PIPE IF NOT EXISTS RAW.MOVIE_DELETES_PIPE
+    AUTO_INGEST = TRUE
+AS
+COPY INTO RAW.MOVIE_DELETES (
+    IMDB_ID, SOURCE_ID, DELETED_AT, BATCH_ID, SOURCE_FILE
+)
+FROM @RAW.ARCHIVE_STAGE/movie_deletes/
+FILE_FORMAT = (FORMAT_NAME = 'RAW.CSV_ARCHIVE')

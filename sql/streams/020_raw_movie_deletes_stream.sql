@@ -1,0 +1,4 @@
+-- New source deletes for the DIM_MOVIE merge (its only consumer).
+CREATE STREAM IF NOT EXISTS RAW.MOVIE_DELETES_STREAM
+    ON TABLE RAW.MOVIE_DELETES
+    APPEND_ONLY = TRUE

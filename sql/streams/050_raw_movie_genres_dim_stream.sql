@@ -1,0 +1,4 @@
+-- New genre rows for the DIM_GENRE merge (one stream per consumer of RAW.MOVIE_GENRES).
+CREATE STREAM IF NOT EXISTS RAW.MOVIE_GENRES_DIM_STREAM
+    ON TABLE RAW.MOVIE_GENRES
+    APPEND_ONLY = TRUE

@@ -1,0 +1,4 @@
+-- New people rows for the DIM_PERSON merge (one stream per consumer of RAW.MOVIE_PEOPLE).
+CREATE STREAM IF NOT EXISTS RAW.MOVIE_PEOPLE_DIM_STREAM
+    ON TABLE RAW.MOVIE_PEOPLE
+    APPEND_ONLY = TRUE

@@ -1,0 +1,21 @@
+-- One row per movie x rating source with a score (archive entity "movie_ratings"):
+-- SCORE is on a 0-100 scale for every source, RAW_VALUE is the source's own text.
+CREATE TABLE IF NOT EXISTS RAW.MOVIE_RATINGS (
+    -- arrival order: the local stream emulation keeps its offsets on it
+    ROW_ID              NUMBER(38, 0) AUTOINCREMENT,
+
+    -- grain
+    IMDB_ID             VARCHAR NOT NULL,
+    RATING_SOURCE       VARCHAR NOT NULL,
+    LAST_UPDATED        TIMESTAMP_NTZ NOT NULL,
+
+    -- measures
+    SCORE               NUMBER(5,1),
+    RAW_VALUE           VARCHAR,
+    VOTES               NUMBER(12,0),
+
+    -- lineage
+    BATCH_ID            VARCHAR NOT NULL,
+    SOURCE_FILE         VARCHAR,
+    LOADED_AT           TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()
+)

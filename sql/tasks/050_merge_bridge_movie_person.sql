@@ -1,0 +1,118 @@
+-- Keeps ANALYTICS.BRIDGE_MOVIE_PERSON equal to each movie's latest directors / writers / cast list.
+-- The rows of one movie record share its LAST_UPDATED and BATCH_ID: together they are
+-- the list. Per movie, the newest list in this slice (at the same instant the later
+-- arrival) replaces the stored one unless the stored one is newer: rows it no longer
+-- has are deleted, new ones inserted, moved ones updated. A replayed list changes
+-- nothing. Limitation: a record with an empty list writes no rows, so the stored list
+-- stays until a non-empty one arrives (see docs/bi.md).
+CREATE OR REPLACE TASK ANALYTICS.MERGE_BRIDGE_MOVIE_PERSON
+    WAREHOUSE = {{ warehouse }}
+    AFTER ANALYTICS.MERGE_DIM_PERSON
+AS
+MERGE INTO ANALYTICS.BRIDGE_MOVIE_PERSON AS target
+USING (
+    WITH source AS (
+        SELECT
+            IMDB_ID,
+            ROLE,
+            PERSON_NAME,
+            ORDINAL,
+            LAST_UPDATED,
+            BATCH_ID,
+            ROW_ID
+        FROM RAW.MOVIE_PEOPLE_BRIDGE_STREAM
+    ),
+
+    lists AS (
+        SELECT
+            IMDB_ID,
+            LAST_UPDATED,
+            BATCH_ID,
+            MAX(ROW_ID) AS ARRIVAL
+        FROM source
+        GROUP BY IMDB_ID, LAST_UPDATED, BATCH_ID
+    ),
+
+    stored_lists AS (
+        SELECT
+            IMDB_ID,
+            MAX(LIST_UPDATED_AT) AS LIST_UPDATED_AT
+        FROM ANALYTICS.BRIDGE_MOVIE_PERSON
+        WHERE IMDB_ID IN (SELECT IMDB_ID FROM lists)
+        GROUP BY IMDB_ID
+    ),
+
+    latest_lists AS (
+        SELECT lists.*
+        FROM lists
+        LEFT JOIN stored_lists
+            ON stored_lists.IMDB_ID = lists.IMDB_ID
+        WHERE stored_lists.IMDB_ID IS NULL
+           OR lists.LAST_UPDATED >= stored_lists.LIST_UPDATED_AT
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY lists.IMDB_ID ORDER BY lists.LAST_UPDATED DESC, lists.ARRIVAL DESC
+        ) = 1
+    ),
+
+    new_rows AS (
+        SELECT
+            source.IMDB_ID,
+            source.ROLE,
+            names.PERSON_KEY,
+            source.ORDINAL,
+            source.LAST_UPDATED AS LIST_UPDATED_AT,
+            source.BATCH_ID,
+            'UPSERT' AS MERGE_ACTION
+        FROM source
+        INNER JOIN latest_lists
+            ON latest_lists.IMDB_ID = source.IMDB_ID
+            AND latest_lists.LAST_UPDATED = source.LAST_UPDATED
+            AND latest_lists.BATCH_ID = source.BATCH_ID
+        INNER JOIN ANALYTICS.DIM_PERSON AS names
+            ON names.PERSON_NAME = source.PERSON_NAME
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY source.IMDB_ID, source.ROLE, names.PERSON_KEY ORDER BY source.ORDINAL, source.ROW_ID DESC
+        ) = 1
+    ),
+
+    dropped_rows AS (
+        SELECT
+            stored.IMDB_ID,
+            stored.ROLE,
+            stored.PERSON_KEY,
+            stored.ORDINAL,
+            stored.LIST_UPDATED_AT,
+            stored.BATCH_ID,
+            'DELETE' AS MERGE_ACTION
+        FROM ANALYTICS.BRIDGE_MOVIE_PERSON AS stored
+        INNER JOIN latest_lists
+            ON latest_lists.IMDB_ID = stored.IMDB_ID
+        LEFT JOIN new_rows
+            ON new_rows.IMDB_ID = stored.IMDB_ID
+            AND new_rows.ROLE = stored.ROLE
+            AND new_rows.PERSON_KEY = stored.PERSON_KEY
+        WHERE new_rows.IMDB_ID IS NULL
+    ),
+
+    final AS (
+        SELECT * FROM new_rows
+        UNION ALL
+        SELECT * FROM dropped_rows
+    )
+
+    SELECT * FROM final
+) AS incoming
+ON target.IMDB_ID = incoming.IMDB_ID
+    AND target.ROLE = incoming.ROLE
+    AND target.PERSON_KEY = incoming.PERSON_KEY
+WHEN MATCHED AND incoming.MERGE_ACTION = 'DELETE' THEN DELETE
+WHEN MATCHED AND (
+    target.ORDINAL IS DISTINCT FROM incoming.ORDINAL
+    OR target.LIST_UPDATED_AT <> incoming.LIST_UPDATED_AT
+) THEN UPDATE SET
+    ORDINAL = incoming.ORDINAL,
+    LIST_UPDATED_AT = incoming.LIST_UPDATED_AT,
+    BATCH_ID = incoming.BATCH_ID,
+    UPDATED_AT = CURRENT_TIMESTAMP()
+WHEN NOT MATCHED AND incoming.MERGE_ACTION = 'UPSERT' THEN INSERT (IMDB_ID, ROLE, PERSON_KEY, ORDINAL, LIST_UPDATED_AT, BATCH_ID)
+VALUES (incoming.IMDB_ID, incoming.ROLE, incoming.PERSON_KEY, incoming.ORDINAL, incoming.LIST_UPDATED_AT, incoming.BATCH_ID)
