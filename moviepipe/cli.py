@@ -110,20 +110,73 @@ def _n(value) -> str:
 
 @app.command()
 def run(
-    source: Optional[str] = typer.Option(None, help="SQLAlchemy URL of the source (default: bundled movies.db)."),
+    source: Optional[str] = typer.Option(None, help="SQLAlchemy URL of the source (default: bundled movies.db), "
+                                                    "or 'omdb' for the OMDb API (key in OMDB_API_KEY)."),
     engine: Optional[str] = typer.Option(None, help="Glue transform engine: duckdb (default, no JVM) or spark."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Ignore the watermark; re-extract everything."),
+    mapping: Optional[str] = typer.Option(None, help="SQL: mapping file (TOML/JSON) for another schema."),
+    on_drift: Optional[str] = typer.Option(None, "--on-drift", help="SQL: schema drift policy, evolve or fail."),
+    lookback_days: Optional[float] = typer.Option(None, "--lookback-days",
+                                                  help="SQL: re-read this many days behind the watermark."),
+    detect_deletes: Optional[bool] = typer.Option(None, "--detect-deletes/--no-detect-deletes",
+                                                  help="SQL: scan keys and close movies gone from the source."),
+    ids: Optional[str] = typer.Option(None, help="OMDb: file of IMDb ids, one per line."),
+    ids_sql: Optional[str] = typer.Option(None, "--ids-sql", help="OMDb: SQLAlchemy URL to read ids from."),
+    ids_query: Optional[str] = typer.Option(None, "--ids-query", help="OMDb: query returning the ids."),
+    refresh: bool = typer.Option(False, "--refresh", help="OMDb: re-fetch delivered ids (default list: the "
+                                                          "warehouse's current movies)."),
+    omdb_url: Optional[str] = typer.Option(None, "--omdb-url", help="OMDb: base URL (tests, proxies)."),
+    omdb_secret: Optional[str] = typer.Option(None, "--omdb-secret", help="OMDb: Prefect Secret block with the key."),
+    rps: Optional[float] = typer.Option(None, help="OMDb: requests per second."),
+    daily_quota: Optional[int] = typer.Option(None, "--daily-quota", help="OMDb: requests per UTC day."),
 ):
     """Extract new rows from the source and carry them through every stage into the warehouse."""
     from flows.pipeline import run_flow
 
+    _settings_to_env(drift_policy=on_drift, lookback_days=lookback_days, detect_deletes=detect_deletes,
+                     omdb_ids=ids, omdb_ids_sql=ids_sql, omdb_ids_query=ids_query, omdb_refresh=refresh or None,
+                     omdb_base_url=omdb_url, omdb_secret_block=omdb_secret, omdb_requests_per_second=rps,
+                     omdb_daily_quota=daily_quota)
     source = _keep_secret_out_of_prefect(source)
-    result = _run_with_progress(run_flow, source=source, engine=engine, full_refresh=full_refresh)
+    result = _run_with_progress(run_flow, source=source, engine=engine, full_refresh=full_refresh, mapping=mapping)
+    _report(result)
+
+
+@app.command()
+def backfill(
+    window_from: str = typer.Option(..., "--from", help="First watermark value to re-extract (ISO date/time)."),
+    window_to: str = typer.Option(..., "--to", help="Last watermark value to re-extract (inclusive)."),
+    source: Optional[str] = typer.Option(None, help="SQLAlchemy URL of the source (default: bundled movies.db)."),
+    engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark."),
+    mapping: Optional[str] = typer.Option(None, help="Mapping file (TOML/JSON) for another schema."),
+):
+    """Re-extract the rows whose watermark lies in [--from, --to] as one batch; the watermark stays."""
+    from flows.pipeline import backfill_flow
+
+    source = _keep_secret_out_of_prefect(source)
+    _report(_run_with_progress(backfill_flow, window_from=window_from, window_to=window_to, source=source,
+                               engine=engine, mapping=mapping))
+
+
+def _report(result: dict) -> None:
     if result["status"] == "unchanged":
         console.print(f"Source unchanged since watermark {result['watermark']!r}: nothing extracted, "
                       "nothing added anywhere.")
         return
+    if result["status"] == "quota_exhausted":
+        console.print(f"[yellow]{result['message']}[/]")
+        return
     _summary(result)
+    if result["status"] == "partial":
+        console.print("[yellow]The OMDb daily quota ran out: this batch holds what was fetched; "
+                      "the next run resumes where this one stopped.[/]")
+
+
+def _settings_to_env(**values) -> None:
+    """Run options travel as ``MOVIEPIPE_*`` settings (never as flow parameters: no secrets in the UI)."""
+    for name, value in values.items():
+        if value is not None:
+            os.environ[f"MOVIEPIPE_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _keep_secret_out_of_prefect(source: str | None) -> str | None:
@@ -211,6 +264,55 @@ def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     console.print(table)
     console.print(f"[dim]{len(rows)} row(s)[/]")
+
+
+@app.command()
+def generate(
+    rows: Optional[int] = typer.Option(None, "--rows", help="Films to generate (with --out)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same rows and seed give the same tables."),
+    out: Optional[str] = typer.Option(None, "--out", help="Target database URL, e.g. sqlite:///movies_1m.db."),
+    replace: bool = typer.Option(False, "--replace", help="Drop omdb/tomatoes first if the target has them."),
+    changes: Optional[float] = typer.Option(None, "--changes", help="Percent of films to change (with --in)."),
+    delete: Optional[float] = typer.Option(None, "--delete", help="Percent of films to delete (with --in)."),
+    source_in: Optional[str] = typer.Option(None, "--in", help="Database URL to change or delete films in."),
+    at: Optional[str] = typer.Option(None, "--at", help="lastUpdated of changed films (ISO date; default: the "
+                                                       "day after the newest in the source)."),
+):
+    """Write a synthetic source in the default schema, or change/delete films in one (for incremental runs)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from moviepipe import generate as synthetic
+    from moviepipe.errors import MoviepipeError
+    from moviepipe.sources.sql.helpers import masked
+
+    editing = changes is not None or delete is not None
+    try:
+        if editing:
+            if source_in is None or rows is not None or out is not None:
+                raise MoviepipeError("--changes/--delete edit an existing source: give --in URL (not --rows/--out)")
+            report = synthetic.apply_changes(source_in, changes or 0.0, seed, delete or 0.0, at)
+            fields = ", ".join(f"{name} {count:,}" for name, count in report.fields.items())
+            console.print(f"{masked(source_in)}: {report.changed:,} of {report.rows_before:,} films changed "
+                          f"(lastUpdated → {report.at}; {fields}), {report.deleted:,} deleted", highlight=False,
+                          soft_wrap=True)
+            return
+        if rows is None or out is None or source_in is not None or at is not None:
+            raise MoviepipeError("give --rows N and --out URL to generate (or --changes/--delete with --in)")
+        with Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console, transient=True, disable=rows < 500_000) as bar:
+            task = bar.add_task("films", total=rows)
+
+            def show(done: int, total: int) -> None:
+                bar.update(task, completed=done)
+                if not console.is_terminal and done % 1_000_000 == 0:  # logs get a line per million
+                    console.print(f"generated {done:,} of {total:,} films", highlight=False)
+
+            result = synthetic.generate(out, rows, seed, replace, on_progress=show)
+    except MoviepipeError as error:
+        _error(str(error).splitlines()[0])
+        raise typer.Exit(code=1)
+    console.print(f"{result.rows:,} films (seed {result.seed}) → {masked(out)} in {result.seconds:.1f} s: "
+                  f"{result.rows_per_second:,.0f} rows/s ({result.writer})", highlight=False, soft_wrap=True)
 
 
 def _json_default(value):
