@@ -1,10 +1,10 @@
-"""Cleansing of raw OMDb-shaped movie rows into typed columns, and the change hash.
+"""Cleansing of raw OMDb-shaped movie rows into typed columns.
 
 Portable PySpark DataFrame code: it runs unchanged on PySpark 3.5 (AWS Glue 5)
 and on sqlframe over DuckDB. It keeps to the verified portable subset: strings
 are cast only after an ``rlike`` check, floats become integers through
 ``floor``, dates are parsed only from strings already normalised to an exact
-ISO shape, and numbers are hashed as ``decimal(20,4)`` text.
+ISO shape, and regexp_replace never uses group references.
 
 Column naming: raw input columns are carried as ``raw_<OMDb name>`` (empty
 strings already NULL), output columns are upper case, and helper columns start
@@ -15,74 +15,79 @@ case-insensitive resolution.
 
 from __future__ import annotations
 
+from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
+from moviepipe.contract.archive import column_names
 from movies_engine import api_for
 
-#: Raw contract columns (``moviepipe.contract.RAW_COLUMNS``; a test keeps the two in step).
-RAW_COLUMNS: tuple[str, ...] = (
-    "imdbID", "Title", "Year", "Rated", "Released", "Runtime", "Genre", "Director", "Writer",
-    "Actors", "Plot", "Language", "Country", "Awards", "Poster", "Metascore", "imdbRating",
-    "imdbVotes", "Type", "DVD", "BoxOffice", "Production", "Website", "tomatoMeter",
-    "tomatoRating", "tomatoReviews", "tomatoFresh", "tomatoRotten", "tomatoUserMeter",
-    "tomatoUserRating", "tomatoUserReviews", "tomatoConsensus", "tomatoImage", "lastUpdated",
-)
-#: Extra source columns (``moviepipe.contract.EXTRA_COLUMNS``).
-EXTRA_COLUMNS: tuple[str, ...] = ("sourceId", "Oscars")
-#: The raw file header, in file order.
+#: The contract's raw columns, in contract order (a raw file may lack some: they are NULL).
 INPUT_COLUMNS: tuple[str, ...] = RAW_COLUMNS + EXTRA_COLUMNS
 
 RAW_PREFIX = "raw_"
 ROW_ORDER = "_ROW_ORDER"
 
-#: movies.csv columns, in file order.
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "IMDB_ID", "SOURCE_ID", "TITLE", "YEAR", "RATED", "RELEASED", "RELEASED_PRECISION",
-    "RUNTIME_MINUTES", "GENRES", "DIRECTOR", "WRITER", "ACTORS", "LANGUAGE", "COUNTRY",
-    "AWARDS", "PRODUCTION", "WEBSITE", "OSCARS", "METASCORE", "IMDB_RATING", "IMDB_VOTES",
-    "TOMATO_METER", "TOMATO_RATING", "TOMATO_REVIEWS", "TOMATO_USER_METER",
-    "TOMATO_USER_RATING", "BOX_OFFICE", "LAST_UPDATED", "CHANGE_HASH", "BATCH_ID", "SOURCE_FILE",
-)
-HASH_EXCLUDED = frozenset({"LAST_UPDATED", "CHANGE_HASH", "BATCH_ID", "SOURCE_FILE", "SOURCE_ID"})
-#: Business columns the change hash covers, in this order.
-HASH_COLUMNS: tuple[str, ...] = tuple(c for c in OUTPUT_COLUMNS if c not in HASH_EXCLUDED)
-HASH_SEPARATOR = "\u001f"  # unit separator: never in cleansed text
-HASH_NULL = "\u001e"  # record separator: the NULL token, distinct from any text
+#: movies.csv columns, in file order (the archive contract).
+OUTPUT_COLUMNS: tuple[str, ...] = column_names("movies")
 
 #: Plain text columns: output -> raw.
 TEXT_COLUMNS = {
-    "IMDB_ID": "imdbID", "SOURCE_ID": "sourceId", "TITLE": "Title",
-    "AWARDS": "Awards", "PRODUCTION": "Production", "WEBSITE": "Website",
+    "IMDB_ID": "imdbID", "SOURCE_ID": "sourceId", "TITLE": "Title", "PLOT": "Plot",
+    "POSTER": "Poster", "AWARDS": "Awards", "PRODUCTION": "Production", "WEBSITE": "Website",
 }
 #: Comma-separated list columns: output -> raw.
 LIST_COLUMNS = {
     "GENRES": "Genre", "DIRECTOR": "Director", "WRITER": "Writer",
     "ACTORS": "Actors", "LANGUAGE": "Language", "COUNTRY": "Country",
 }
-#: Numbers: output -> (raw, SQL type, lowest, highest). The bounds are what the
-#: RAW.MOVIES column types hold; a value outside is rejected (rule value_range).
+#: Numbers: output -> (raw, SQL type, lowest, highest, rule). The bounds are what
+#: the RAW.MOVIES column types (and the scales) hold; a value outside is
+#: rejected by ``rule``.
 NUMBER_COLUMNS = {
-    "OSCARS": ("Oscars", "int", "0", "9999"),
-    "METASCORE": ("Metascore", "int", "0", "100"),
-    "IMDB_RATING": ("imdbRating", "decimal(4,1)", "0", "10"),
-    "IMDB_VOTES": ("imdbVotes", "bigint", "0", "999999999999"),
-    "TOMATO_METER": ("tomatoMeter", "int", "0", "100"),
-    "TOMATO_RATING": ("tomatoRating", "decimal(4,1)", "0", "10"),
-    "TOMATO_REVIEWS": ("tomatoReviews", "int", "0", "999999999"),
-    "TOMATO_USER_METER": ("tomatoUserMeter", "int", "0", "100"),
-    "TOMATO_USER_RATING": ("tomatoUserRating", "decimal(4,1)", "0", "10"),
-    "BOX_OFFICE": ("BoxOffice", "decimal(16,2)", "0", "99999999999999.99"),
+    "OSCARS": ("Oscars", "int", "0", "9999", "value_range"),
+    "METASCORE": ("Metascore", "int", "0", "100", "score_range"),
+    "IMDB_RATING": ("imdbRating", "decimal(4,1)", "0", "10", "score_range"),
+    "IMDB_VOTES": ("imdbVotes", "bigint", "0", "999999999999", "value_range"),
+    "TOMATO_METER": ("tomatoMeter", "int", "0", "100", "score_range"),
+    "TOMATO_RATING": ("tomatoRating", "decimal(4,1)", "0", "10", "score_range"),
+    "TOMATO_REVIEWS": ("tomatoReviews", "int", "0", "999999999", "value_range"),
+    "TOMATO_FRESH": ("tomatoFresh", "int", "0", "999999999", "value_range"),
+    "TOMATO_ROTTEN": ("tomatoRotten", "int", "0", "999999999", "value_range"),
+    "TOMATO_USER_METER": ("tomatoUserMeter", "int", "0", "100", "score_range"),
+    "TOMATO_USER_RATING": ("tomatoUserRating", "decimal(4,1)", "0", "10", "score_range"),
+    "TOMATO_USER_REVIEWS": ("tomatoUserReviews", "bigint", "0", "999999999999", "value_range"),
+    "BOX_OFFICE": ("BoxOffice", "decimal(16,2)", "0", "99999999999999.99", "value_range"),
 }
+#: Score suffixes accepted per raw field (OMDb writes '8.8/10', '87%', '74/100');
+#: a suffix of another scale ('8.8/100' as imdbRating) stays and fails value_format.
+SCORE_SUFFIXES = {
+    "Metascore": " */ *100$", "imdbRating": " */ *10$", "tomatoRating": " */ *10$",
+    "tomatoUserRating": " */ *5$", "tomatoMeter": " *%$", "tomatoUserMeter": " *%$",
+}
+#: Dates: output -> raw.
+DATE_COLUMNS = {"RELEASED": "Released", "DVD": "DVD"}
 YEAR_RANGE = (1870, 2035)
 RUNTIME_RANGE = (1, 1000)
+TYPES = ("movie", "series", "episode")
+#: RUNTIME_BAND: upper bound in minutes (inclusive) -> band. 40 minutes is the
+#: Academy's limit for a short film; 90 and 150 split features into the usual
+#: standard / long / epic lengths.
+RUNTIME_BANDS: tuple[tuple[int, str], ...] = ((40, "short"), (90, "standard"), (150, "long"))
+RUNTIME_BAND_OVER = "epic"
 INTEGER_OUTPUTS = frozenset(
-    {"YEAR", "RUNTIME_MINUTES"} | {k for k, v in NUMBER_COLUMNS.items() if v[1] in ("int", "bigint")}
+    {"YEAR", "YEAR_END", "RUNTIME_MINUTES", "DECADE"}
+    | {k for k, v in NUMBER_COLUMNS.items() if v[1] in ("int", "bigint")}
 )
 DECIMAL_OUTPUTS = frozenset(k for k, v in NUMBER_COLUMNS.items() if v[1].startswith("decimal"))
 NOT_RATED = ("NOT RATED", "UNRATED", "NR")
+RATED_SPELLINGS = {"PG13": "PG-13", "PG 13": "PG-13", "NC17": "NC-17", "NC 17": "NC-17",
+                   "TV MA": "TV-MA", "TVMA": "TV-MA", "TV 14": "TV-14", "TV14": "TV-14",
+                   "TV PG": "TV-PG", "TVPG": "TV-PG"}
 
 _WS = "[ \t\r\n]"
 _NUMBER_RE = r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"
 _EXPONENT_RE = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?[eE][+-]?[0-9]{1,2}$"
 _YEAR_RE = r"^[0-9]{4}(\.0+)?$|^[0-9]{4} *[–-] *([0-9]{4})?$"
+_YEAR_END_RE = r"^[0-9]{4} *[–-] *([0-9]{4})$"
+_YEAR_ONLY_RE = r"^[0-9]{4}$"
 _ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ISO_DATE_PREFIX_RE = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T][0-9]{2}:[0-9]{2}"
 _OMDB_DATE_RE = r"^([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4})$"
@@ -141,13 +146,18 @@ def clean_list(F, text):
 
 
 def clean_rated(F, text):
-    """Upper-case MPAA rating; 'Not Rated' / 'Unrated' / 'NR' -> 'NOT RATED' (cleaned text in)."""
+    """Upper-case MPAA/TV rating; 'Not Rated' / 'Unrated' / 'NR' -> 'NOT RATED'; 'PG13' -> 'PG-13'."""
     t = F.upper(text)
-    return F.when(t.isin(*NOT_RATED), F.lit("NOT RATED")).otherwise(t)
+    out = F.when(t.isin(*NOT_RATED), F.lit("NOT RATED"))
+    for spelling, canonical in RATED_SPELLINGS.items():
+        out = out.when(t == spelling, F.lit(canonical))
+    return out.otherwise(t)
 
 
-def number_text(F, text, *, money: bool = False, counts: bool = False, minutes: bool = False):
-    """Strip decorations: money '$1,234' -> '1234', counts '2,345,678', minutes '148 min' -> '148'."""
+def number_text(F, text, *, money: bool = False, counts: bool = False, minutes: bool = False,
+                suffix: str | None = None):
+    """Strip decorations: money '$1,234' -> '1234', counts '2,345,678', minutes '148 min' -> '148',
+    a score's scale suffix ('8.8/10', '87%', '74/100'; ``suffix`` is its regex)."""
     t = text
     if money:
         t = F.regexp_replace(t, "[$, ]", "")
@@ -155,6 +165,8 @@ def number_text(F, text, *, money: bool = False, counts: bool = False, minutes: 
         t = F.regexp_replace(t, ",", "")
     if minutes:
         t = F.regexp_replace(t, " *min$", "")
+    if suffix:
+        t = F.regexp_replace(t, suffix, "")
     return t
 
 
@@ -187,8 +199,14 @@ def parse_year(F, text):
     return F.when(text.rlike(_YEAR_RE), F.substring(text, 1, 4).cast("decimal(20,4)"))
 
 
+def parse_year_end(F, text):
+    """'1967–1987' -> 1987 as decimal(20,4); an open range '2010–' or a single year -> NULL."""
+    return F.when(text.rlike(_YEAR_END_RE), F.regexp_extract(text, _YEAR_END_RE, 1).cast("decimal(20,4)"))
+
+
 def iso_date_text(F, text):
-    """'2009-01-19', '2009-01-19T00:00:00' or OMDb '16 Jul 2010' -> 'yyyy-MM-dd' text; else NULL."""
+    """'2009-01-19', '2009-01-19T00:00:00', OMDb '16 Jul 2010' or a bare year '2010' (-> Jan 1)
+    -> 'yyyy-MM-dd' text; else NULL."""
     month = F.upper(F.regexp_extract(text, _OMDB_DATE_RE, 2))
     month_number = None
     for number, name in enumerate(_MONTHS, start=1):
@@ -201,6 +219,7 @@ def iso_date_text(F, text):
     )
     return (
         F.when(text.rlike(_ISO_DATE_RE), text)
+        .when(text.rlike(_YEAR_ONLY_RE), F.concat(text, F.lit("-01-01")))
         .when(text.rlike(_ISO_DATE_PREFIX_RE), F.regexp_extract(text, _ISO_DATE_PREFIX_RE, 1))
         .when(text.rlike(_OMDB_DATE_RE), omdb)
     )
@@ -244,15 +263,6 @@ def parse_timestamp(F, text):
 
 
 # ---------------------------------------------------------------- frames
-def _cleanse_keep() -> tuple[str, ...]:
-    outputs = [c for c in OUTPUT_COLUMNS
-               if c not in ("RELEASED_PRECISION", "CHANGE_HASH", "BATCH_ID", "SOURCE_FILE")]
-    helpers = [wide(c) for c in ("YEAR", "RUNTIME_MINUTES", *NUMBER_COLUMNS)] + ["_SOURCE_NUM"]
-    checked_text = [cleaned(n) for n in ("Year", "Released", "Runtime", "lastUpdated")]
-    checked_text += [cleaned(src) for src, _, _, _ in NUMBER_COLUMNS.values()]
-    return (*[raw(n) for n in INPUT_COLUMNS], ROW_ORDER, *outputs, *helpers, *checked_text)
-
-
 def cleaned(name: str) -> str:
     """Helper column with the cleaned (trimmed, N/A -> NULL) text of raw field ``name``."""
     return "_C_" + name
@@ -262,38 +272,55 @@ def _stage(df, cols: dict):
     return df.select("*", *[expr.alias(name) for name, expr in cols.items()])
 
 
-CLEANSE_KEEP: tuple[str, ...] = ()  # set below, once cleaned() exists
+#: Output columns cleanse() adds (the rest come from enrich and the writer).
+CLEANSED_OUTPUTS: tuple[str, ...] = tuple(
+    c for c in OUTPUT_COLUMNS
+    if c not in ("DECADE", "RUNTIME_BAND", "PRIMARY_GENRE", "CHANGE_HASH", "TYPE1_HASH", "EXTRA",
+                 "BATCH_ID", "SOURCE_FILE")
+)
+#: Helper columns the rules read: wide numbers, numeric sourceId, cleaned raw text.
+CLEANSE_HELPERS: tuple[str, ...] = (
+    *[wide(c) for c in ("YEAR", "YEAR_END", "RUNTIME_MINUTES", *NUMBER_COLUMNS)],
+    "_SOURCE_NUM", *[cleaned(n) for n in INPUT_COLUMNS],
+)
 
 
 def cleanse(df):
     """Raw frame (``raw_*`` string columns, ``_ROW_ORDER``) -> typed output columns added.
 
-    Adds every OUTPUT_COLUMNS entry except CHANGE_HASH / BATCH_ID / SOURCE_FILE,
-    plus helpers for the rules: ``_C_<raw>`` cleaned text, ``_W_<OUT>`` wide
-    numbers and ``_SOURCE_NUM`` (numeric sourceId or NULL). Numbers outside
-    their range are NULL here; ``movies_rules`` rejects those rows.
+    Adds CLEANSED_OUTPUTS plus CLEANSE_HELPERS for the rules. Numbers outside
+    their range are NULL here and unknown TYPE values too; ``movies_rules``
+    rejects those rows from the helpers, so nothing is lost silently.
     """
     F = api_for(df).F
     col = F.col
+    carried = [c for c in df.columns]
     df = _stage(df, {"_T_" + n: trim_ws(F, col(raw(n))) for n in INPUT_COLUMNS})
     df = _stage(df, {cleaned(n): null_if_blank(F, col("_T_" + n)) for n in INPUT_COLUMNS})
 
     prepared = {"_L_" + out: list_collapse(F, col(cleaned(src))) for out, src in LIST_COLUMNS.items()}
-    for out, (src, _, _, _) in NUMBER_COLUMNS.items():
+    for out, (src, _, _, _, _) in NUMBER_COLUMNS.items():
         money = out == "BOX_OFFICE"
-        prepared["_N_" + out] = number_text(F, col(cleaned(src)), money=money, counts=not money)
+        prepared["_N_" + out] = number_text(F, col(cleaned(src)), money=money, counts=not money,
+                                            suffix=SCORE_SUFFIXES.get(src))
     prepared["_N_RUNTIME_MINUTES"] = number_text(F, col(cleaned("Runtime")), minutes=True)
-    prepared["_ISO_RELEASED"] = iso_date_text(F, col(cleaned("Released")))
+    for out, src in DATE_COLUMNS.items():
+        prepared["_ISO_" + out] = iso_date_text(F, col(cleaned(src)))
     prepared["_TS_LAST_UPDATED"] = timestamp_text(F, col(cleaned("lastUpdated")))
     df = _stage(df, prepared)
 
     parsed = {out: col(cleaned(src)) for out, src in TEXT_COLUMNS.items()}
     parsed.update({out: list_strip(F, col("_L_" + out)) for out in LIST_COLUMNS})
     parsed["RATED"] = clean_rated(F, col(cleaned("Rated")))
+    kind = F.lower(col(cleaned("Type")))
+    parsed["TYPE"] = F.when(kind.isin(*TYPES), kind)
     for out in list(NUMBER_COLUMNS) + ["RUNTIME_MINUTES"]:
         parsed[wide(out)] = parse_wide_number(F, col("_N_" + out))
     parsed[wide("YEAR")] = parse_year(F, col(cleaned("Year")))
-    parsed["RELEASED"] = date_from_iso(F, col("_ISO_RELEASED"))
+    parsed[wide("YEAR_END")] = parse_year_end(F, col(cleaned("Year")))
+    for out in DATE_COLUMNS:
+        parsed[out] = date_from_iso(F, col("_ISO_" + out))
+    parsed["_RELEASED_YEAR_ONLY"] = col(cleaned("Released")).rlike(_YEAR_ONLY_RE)
     parsed["LAST_UPDATED"] = timestamp_from_text(F, col("_TS_LAST_UPDATED"))
     source_id = col(cleaned("sourceId"))
     parsed["_SOURCE_NUM"] = F.when(source_id.rlike("^[0-9]{1,18}$"), source_id.cast("bigint"))
@@ -303,36 +330,19 @@ def cleanse(df):
     run_lo, run_hi = RUNTIME_RANGE
     typed = {
         "YEAR": narrow_number(F, col(wide("YEAR")), "int", str(year_lo), str(year_hi)),
+        "YEAR_END": narrow_number(F, col(wide("YEAR_END")), "int", str(year_lo), str(year_hi)),
         "RUNTIME_MINUTES": narrow_number(F, col(wide("RUNTIME_MINUTES")), "int", str(run_lo), str(run_hi)),
     }
-    for out, (_, sql_type, low, high) in NUMBER_COLUMNS.items():
+    for out, (_, sql_type, low, high, _) in NUMBER_COLUMNS.items():
         typed[out] = narrow_number(F, col(wide(out)), sql_type, low, high)
     df = _stage(df, typed)
 
     released = col("RELEASED")
+    padded = (F.month(released) == 1) & (F.dayofmonth(released) == 1) & (F.year(released) == col("YEAR"))
     precision = F.when(
         released.isNotNull(),
-        F.when((F.month(released) == 1) & (F.dayofmonth(released) == 1)
-               & (F.year(released) == col("YEAR")), F.lit("year")).otherwise(F.lit("day")),
+        F.when(col("_RELEASED_YEAR_ONLY") | padded, F.lit("year")).otherwise(F.lit("day")),
     )
-    return df.select(*[col(c) for c in CLEANSE_KEEP], precision.alias("RELEASED_PRECISION"))
-
-
-def hash_text(F, name: str):
-    """The text of output column ``name`` inside the change hash (same on both engines)."""
-    col = F.col(name)
-    if name in INTEGER_OUTPUTS or name in DECIMAL_OUTPUTS:
-        return col.cast("decimal(20,4)").cast("string")
-    if name == "RELEASED":
-        return F.date_format(col, "yyyy-MM-dd")
-    return col
-
-
-def add_change_hash(df):
-    """Add CHANGE_HASH: SHA-256 hex of HASH_COLUMNS joined by U+001F, NULL as U+001E."""
-    F = api_for(df).F
-    parts = [F.coalesce(hash_text(F, name), F.lit(HASH_NULL)) for name in HASH_COLUMNS]
-    return df.withColumn("CHANGE_HASH", F.sha2(F.concat_ws(HASH_SEPARATOR, *parts), 256))
-
-
-CLEANSE_KEEP = _cleanse_keep()
+    keep = [c for c in CLEANSED_OUTPUTS if c != "RELEASED_PRECISION"]
+    return df.select(*[col(c) for c in carried], *[col(c) for c in keep], precision.alias("RELEASED_PRECISION"),
+                     *[col(c) for c in CLEANSE_HELPERS])

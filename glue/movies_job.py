@@ -3,14 +3,21 @@
 Job arguments (``--name value``):
 
     --batch_id       the batch id (see ``moviepipe.contract.make_batch_id``)
-    --processed_uri  the raw movies CSV of the batch (file or folder), e.g.
-                     s3://<processed-bucket>/batches/<batch_id>/movies/movies.csv
+    --processed_uri  the raw movies CSV of the batch in the processed bucket, e.g.
+                     s3://<processed-bucket>/movies/batch_id=<id>/movies.csv
+                     (its manifest.json and deletes file are found beside it)
     --archive_uri    root the outputs go under, e.g. s3://<archive-bucket>
-                     -> movies/batch_id=<id>/movies.csv, rejected/batch_id=<id>/rejected.csv
+                     -> <entity>/batch_id=<id>/<entity>.csv for every archive entity
 
-Upload this file as the job script and movies_transform.py, movies_cleanse.py,
-movies_rules.py, movies_io.py, movies_engine.py as ``--extra-py-files`` (flat).
-``awsglue`` is imported inside ``main`` only, so this module imports anywhere.
+It also writes ``_results/movies/batch_id=<id>/result.json`` under the archive
+root (outside the entity folders the pipes watch; the key the cloud runtime's
+``RESULT_KEY`` reads): the dict ``run_batch`` returns plus the batch id, so an
+orchestrator reads the counts without parsing logs.
+
+Upload this file as the job script and movies_*.py as ``--extra-py-files``
+(flat), plus ``moviepipe/contract`` (a zip holding ``moviepipe/__init__.py`` and
+``moviepipe/contract/``) and ``--additional-python-modules jsonschema``.
+``awsglue`` is imported inside functions only, so this module imports anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ import json
 import sys
 
 JOB_ARGUMENTS: tuple[str, ...] = ("batch_id", "processed_uri", "archive_uri")
+
+
+def result_relpath(batch_id: str) -> str:
+    return f"_results/movies/batch_id={batch_id}/result.json"
 
 
 def resolve_arguments(argv: list[str]) -> dict:
@@ -31,26 +42,44 @@ def resolve_arguments(argv: list[str]) -> dict:
     return getResolvedOptions(argv, names)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    argv = list(sys.argv if argv is None else argv)
-    args = resolve_arguments(argv)
-
+def _glue_session(args: dict):
+    """(spark session, job) on AWS Glue, where the service passes --JOB_NAME."""
     from awsglue.context import GlueContext
     from awsglue.job import Job
     from pyspark.context import SparkContext
 
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(args["JOB_NAME"], args)
+    return glue_context.spark_session, job
+
+
+def main(argv: list[str] | None = None, session=None) -> dict:
+    """Run one batch. ``session``: an existing session (tests, local runs); otherwise Glue's
+    session when running on Glue (--JOB_NAME given), else a local Spark session."""
+    argv = list(sys.argv if argv is None else argv)
+    args = resolve_arguments(argv)
+
+    from movies_io import write_text
     from movies_transform import run_batch
 
-    sc = SparkContext.getOrCreate()
-    glue_context = GlueContext(sc)
-    spark = glue_context.spark_session
-    job = Job(glue_context)
-    job.init(args.get("JOB_NAME", "moviepipe-movies-transform"), args)
+    job = None
+    if session is None:
+        if "JOB_NAME" in args:
+            session, job = _glue_session(args)
+        else:
+            from movies_engine import make_session
 
-    result = run_batch(spark, args["processed_uri"], args["archive_uri"], args["batch_id"])
-    # one JSON line in the driver log: the orchestrator and CloudWatch read it
-    print("MOVIEPIPE_RESULT " + json.dumps({"batch_id": args["batch_id"], **result}, sort_keys=True))
-    job.commit()
+            session = make_session("spark")
+
+    result = run_batch(session, args["processed_uri"], args["archive_uri"], args["batch_id"])
+    document = {"batch_id": args["batch_id"], **result}
+    write_text(session, args["archive_uri"], result_relpath(args["batch_id"]),
+               json.dumps(document, indent=2, sort_keys=True) + "\n")
+    # one JSON line in the driver log too: CloudWatch shows it
+    print("MOVIEPIPE_RESULT " + json.dumps(document, sort_keys=True))
+    if job is not None:
+        job.commit()
     return result
 
 

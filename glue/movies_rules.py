@@ -2,16 +2,19 @@
 
 A row failing several rules is rejected with the first rule in ``RULES`` order.
 ``duplicate_imdb_id`` runs last and only among rows that passed every other
-rule, so a broken newer copy never pushes out a good older one.
+rule, so a broken newer copy never pushes out a good older one. The deletes
+file has its own rules (``DELETES_RULES``), reported under ENTITY
+``movie_deletes``.
 """
 
 from __future__ import annotations
 
 from movies_cleanse import (
-    INPUT_COLUMNS, NUMBER_COLUMNS, OUTPUT_COLUMNS, ROW_ORDER, RUNTIME_RANGE, YEAR_RANGE, cleaned,
-    raw, wide,
+    DATE_COLUMNS, NUMBER_COLUMNS, OUTPUT_COLUMNS, ROW_ORDER, RUNTIME_RANGE, TYPES, YEAR_RANGE, cleaned, raw,
+    wide,
 )
 from movies_engine import api_for
+from movies_enrich import RawLayout, record_json
 
 IMDB_ID_PATTERN = "^tt[0-9]{7,10}$"
 
@@ -23,21 +26,29 @@ RULES: tuple[str, ...] = (
     "value_format",
     "year_range",
     "runtime_range",
+    "score_range",
     "value_range",
     "duplicate_imdb_id",
+)
+#: Rules of the deletes file (rows of ENTITY movie_deletes in rejected.csv).
+DELETES_RULES: tuple[str, ...] = (
+    "deletes_imdb_id_format",
+    "deletes_deleted_at_required",
+    "deletes_duplicate_imdb_id",
 )
 
 #: Fields whose non-empty raw text must parse: raw name -> (checked column, what it must be).
 FORMAT_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("Year", wide("YEAR"), "a year"),
-    ("Released", "RELEASED", "a date"),
+    ("Year", wide("YEAR"), "a year or a year range"),
+    *[(src, out, "a date") for out, src in DATE_COLUMNS.items()],
     ("Runtime", wide("RUNTIME_MINUTES"), "a number of minutes"),
-) + tuple((src, wide(out), "a number") for out, (src, _, _, _) in NUMBER_COLUMNS.items())
+    ("Type", "TYPE", "one of " + ", ".join(TYPES)),
+) + tuple((src, wide(out), "a number") for out, (src, _, _, _, _) in NUMBER_COLUMNS.items())
 
 RULE = "_RULE"
+REASON = "_REASON"
 #: Output columns a flagged frame carries (lineage columns are added at write time).
 FLAGGED_OUTPUTS = tuple(c for c in OUTPUT_COLUMNS if c not in ("BATCH_ID", "SOURCE_FILE"))
-REASON = "_REASON"
 
 
 def _quoted(F, name: str):
@@ -54,6 +65,15 @@ def _bad_columns(F):
         # narrow_number nulled the out-of-range values
         bad["_BADRANGE_" + out] = F.col(wide(out)).isNotNull() & F.col(out).isNull()
     return bad
+
+
+def _range_rule(F, rule: str, any_of):
+    """(rule, failed, reason) over the NUMBER_COLUMNS that ``rule`` guards."""
+    guarded = [(out, src, low, high) for out, (src, _, low, high, r) in NUMBER_COLUMNS.items() if r == rule]
+    return (rule, *any_of(
+        [F.col("_BADRANGE_" + out) for out, _, _, _ in guarded],
+        [F.concat(_quoted(F, src), F.lit(f" is outside {low}..{high}")) for _, src, low, high in guarded],
+    ))
 
 
 def _checks(F):
@@ -88,22 +108,24 @@ def _checks(F):
         return col.isNotNull() & ((col < F.lit(low)) | (col > F.lit(high)))
 
     year_lo, year_hi = YEAR_RANGE
-    checks.append(("year_range", outside(F.col(wide("YEAR")), year_lo, year_hi),
-                   F.concat(_quoted(F, "Year"), F.lit(f" is outside {year_lo}..{year_hi}"))))
+    year, year_end = F.col(wide("YEAR")), F.col(wide("YEAR_END"))
+    checks.append(("year_range", *any_of(
+        [outside(year, year_lo, year_hi), outside(year_end, year_lo, year_hi),
+         year_end.isNotNull() & year.isNotNull() & (year_end < year)],
+        [F.concat(_quoted(F, "Year"), F.lit(f" is outside {year_lo}..{year_hi}")),
+         F.concat(_quoted(F, "Year"), F.lit(f" ends outside {year_lo}..{year_hi}")),
+         F.concat(_quoted(F, "Year"), F.lit(" ends before it starts"))],
+    )))
     run_lo, run_hi = RUNTIME_RANGE
     whole_minutes = F.floor(F.col(wide("RUNTIME_MINUTES")))
     checks.append(("runtime_range", outside(whole_minutes, run_lo, run_hi),
                    F.concat(_quoted(F, "Runtime"), F.lit(f" is outside {run_lo}..{run_hi} minutes"))))
-
-    checks.append(("value_range", *any_of(
-        [F.col("_BADRANGE_" + out) for out in NUMBER_COLUMNS],
-        [F.concat(_quoted(F, src), F.lit(f" is outside {low}..{high}"))
-         for src, _, low, high in NUMBER_COLUMNS.values()],
-    )))
+    checks.append(_range_rule(F, "score_range", any_of))
+    checks.append(_range_rule(F, "value_range", any_of))
     return checks
 
 
-def flag_rules(df):
+def flag_rules(df, layout: RawLayout):
     """Add ``_RULE`` / ``_REASON`` (NULL for valid rows) to a cleansed frame."""
     api = api_for(df)
     F, Window = api.F, api.Window
@@ -136,7 +158,7 @@ def flag_rules(df):
         F.lit(" times in the batch; kept sourceId "), F.col("_KEPT_SOURCE_ID"),
         F.lit(" (latest lastUpdated, then highest sourceId, then last row)"),
     )
-    keep = [raw(n) for n in INPUT_COLUMNS] + [ROW_ORDER] + list(FLAGGED_OUTPUTS)
+    keep = [*layout.carried, ROW_ORDER, *FLAGGED_OUTPUTS]
     return df.select(
         *[F.col(c) for c in keep],
         F.when(duplicate, F.lit("duplicate_imdb_id")).otherwise(F.col(RULE)).alias(RULE),
@@ -144,28 +166,7 @@ def flag_rules(df):
     )
 
 
-def json_string(F, col):
-    """A JSON string literal for text ``col`` ('null' when NULL).
-
-    Escapes backslash, quote, newline, carriage return and tab; other control
-    characters (never seen in the sources) become U+FFFD.
-    """
-    t = F.regexp_replace(col, r"\\", r"\\\\")
-    t = F.regexp_replace(t, '"', r'\\"')
-    t = F.regexp_replace(t, "\n", r"\\n")
-    t = F.regexp_replace(t, "\r", r"\\r")
-    t = F.regexp_replace(t, "\t", r"\\t")
-    t = F.regexp_replace(t, "[\u0000-\u0008\u000b\u000c\u000e-\u001f]", "\ufffd")
-    return F.when(col.isNull(), F.lit("null")).otherwise(F.concat(F.lit('"'), t, F.lit('"')))
-
-
-def record_json(F):
-    """The original raw values as one JSON object, keys in file order."""
-    parts = [F.concat(F.lit(f'"{name}":'), json_string(F, F.col(raw(name)))) for name in INPUT_COLUMNS]
-    return F.concat(F.lit("{"), F.concat_ws(",", *parts), F.lit("}"))
-
-
-def split_flagged(df):
+def split_flagged(df, layout: RawLayout):
     """Flagged frame -> (valid rows, rejected rows with RECORD_KEY, RULE, REASON, RECORD)."""
     F = api_for(df).F
     valid = df.filter(F.col(RULE).isNull())
@@ -173,12 +174,12 @@ def split_flagged(df):
         F.col(raw("imdbID")).alias("RECORD_KEY"),
         F.col(RULE).alias("RULE"),
         F.col(REASON).alias("REASON"),
-        record_json(F).alias("RECORD"),
+        record_json(F, layout).alias("RECORD"),
         F.col(ROW_ORDER),
     )
     return valid, rejected
 
 
-def validate(df):
-    """Cleansed (and hashed) frame -> (valid, rejected)."""
-    return split_flagged(flag_rules(df))
+def validate(df, layout: RawLayout):
+    """Cleansed (and enriched) frame -> (valid, rejected)."""
+    return split_flagged(flag_rules(df, layout), layout)

@@ -1,18 +1,18 @@
-"""The Glue movies transform: raw OMDb-shaped CSV -> cleansed movies.csv + rejected.csv.
+"""The Glue movies transform: one raw batch -> the archive entities Snowpipe loads.
 
 Plain DataFrame functions that run unchanged on PySpark 3.5 (AWS Glue 5.0, or
 local) and on sqlframe over DuckDB (the local default, no JVM):
 
-    read_raw(session, path) -> raw frame
-    cleanse(raw) -> typed frame
-    add_change_hash(typed) -> + CHANGE_HASH
-    validate(hashed) -> (valid, rejected)
-    write_csv(frame, out_root, relpath) -> relpath
+    discover(session, raw_csv, batch_id) -> manifest, deletes file   (movies_batch)
+    read_raw(session, path) -> raw frame + layout                      (movies_io)
+    cleanse(raw) -> typed; enrich(typed, layout) -> + derived, hashes  (movies_cleanse, movies_enrich)
+    flag_rules / split_flagged -> valid, rejected                      (movies_rules)
+    ratings / genres / people / deletes outputs                        (movies_entities)
+    write_csv(frame, out_root, relpath)                                (movies_io)
 
-``run_batch`` chains them and writes, under ``out_root``:
-
-    movies/batch_id=<id>/movies.csv      (OUTPUT_COLUMNS)
-    rejected/batch_id=<id>/rejected.csv  (REJECTED_COLUMNS)
+``run_batch`` chains them and writes every entity of
+``moviepipe.contract.archive.ENTITIES`` at ``archive_relpath(entity, batch_id)``,
+each even when empty (header only), replacing the files of an earlier run.
 """
 
 from __future__ import annotations
@@ -20,103 +20,160 @@ from __future__ import annotations
 import re
 import uuid
 
-from movies_cleanse import OUTPUT_COLUMNS, add_change_hash, cleanse
+from moviepipe.contract.archive import ENTITIES, archive_relpath, column_names
+from movies_batch import check_count, discover
+from movies_cleanse import OUTPUT_COLUMNS, cleanse
 from movies_engine import api_for, checkpoint, is_spark, release
-from movies_io import read_raw, write_csv
-from movies_rules import RULE, RULES, flag_rules, split_flagged, validate
-
-ENTITY = "movies"
-REJECTED_COLUMNS: tuple[str, ...] = (
-    "BATCH_ID", "ENTITY", "RECORD_KEY", "RULE", "REASON", "RECORD", "SOURCE_FILE",
+from movies_enrich import enrich
+from movies_entities import (
+    DATE_FORMAT, TIMESTAMP_FORMAT, deletes_output, deletes_rejected, empty_like, flag_deletes, genres_output,
+    people_output, ratings_output,
 )
-TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:ss"
-DATE_FORMAT = "yyyy-MM-dd"
+from movies_io import read_deletes, read_raw, write_csv
+from movies_rules import DELETES_RULES, RULE, RULES, flag_rules, split_flagged
+
 _BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+#: Row order of each file (with the columns' NULLs first): deterministic bytes on both engines.
+ORDER_BY = {
+    "movies": ["IMDB_ID"],
+    "movie_ratings": ["IMDB_ID", "RATING_SOURCE"],
+    "movie_genres": ["IMDB_ID", "ORDINAL"],
+    "movie_people": ["IMDB_ID", "ROLE", "ORDINAL"],
+    "movie_deletes": ["IMDB_ID"],
+    "rejected": ["ENTITY", "RECORD_KEY", "RULE", "RECORD"],
+}
 
-__all__ = [
-    "run_batch", "read_raw", "cleanse", "add_change_hash", "validate", "write_csv",
-    "movies_relpath", "rejected_relpath", "OUTPUT_COLUMNS", "REJECTED_COLUMNS", "RULES",
-]
-
-
-def movies_relpath(batch_id: str) -> str:
-    return f"movies/batch_id={batch_id}/movies.csv"
-
-
-def rejected_relpath(batch_id: str) -> str:
-    return f"rejected/batch_id={batch_id}/rejected.csv"
+__all__ = ["run_batch", "RULES", "DELETES_RULES", "OUTPUT_COLUMNS"]
 
 
 def movies_output(valid, batch_id: str):
     """Valid rows -> the movies.csv columns, dates and timestamps formatted as text."""
     F = api_for(valid).F
-    source_file = movies_relpath(batch_id)
     formatted = {
         "RELEASED": F.date_format(F.col("RELEASED"), DATE_FORMAT),
+        "DVD": F.date_format(F.col("DVD"), DATE_FORMAT),
         "LAST_UPDATED": F.date_format(F.col("LAST_UPDATED"), TIMESTAMP_FORMAT),
         "BATCH_ID": F.lit(batch_id),
-        "SOURCE_FILE": F.lit(source_file),
+        "SOURCE_FILE": F.lit(archive_relpath("movies", batch_id)),
     }
     return valid.select(*[formatted.get(c, F.col(c)).alias(c) for c in OUTPUT_COLUMNS])
 
 
-def rejected_output(rejected, batch_id: str):
-    """Rejected rows -> the rejected.csv columns (RECORD_KEY is the raw imdbID)."""
+def rejected_output(rejected, entity: str, batch_id: str):
     F = api_for(rejected).F
     return rejected.select(
-        F.lit(batch_id).alias("BATCH_ID"),
-        F.lit(ENTITY).alias("ENTITY"),
-        "RECORD_KEY", "RULE", "REASON", "RECORD",
-        F.lit(rejected_relpath(batch_id)).alias("SOURCE_FILE"),
+        F.lit(batch_id).alias("BATCH_ID"), F.lit(entity).alias("ENTITY"), "RECORD_KEY", "RULE", "REASON",
+        "RECORD", F.lit(archive_relpath("rejected", batch_id)).alias("SOURCE_FILE"),
     )
 
 
-def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str) -> dict:
-    """Cleanse, validate and write one batch; return the reconciliation.
+def _rule_counts(flagged) -> dict:
+    return {row[0]: int(row[1]) for row in flagged.groupBy(RULE).count().collect()}
 
-    ``{"rows_in", "rows_out", "rows_rejected", "rejected_by_rule": {rule: n},
-    "files": {"movies": relpath, "rejected": relpath}}`` with relpaths relative
-    to ``out_root``; rows_in == rows_out + rows_rejected always holds (it is
-    checked before returning). Re-running a batch replaces the same two files.
-    """
-    if not _BATCH_ID_RE.match(batch_id or ""):
-        raise ValueError(f"batch_id {batch_id!r} must match {_BATCH_ID_RE.pattern}")
-    spark = is_spark(session)
-    if spark:
+
+def _configure(session) -> None:
+    if is_spark(session):
         # impossible dates become NULL instead of a SparkUpgradeException
         session.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
-        # ~100 columns of staged string expressions: fused whole-stage code would
+        # ~150 columns of staged string expressions: fused whole-stage code would
         # exceed the JVM 64 KB method limit (Spark then logs the failure and falls back)
         session.conf.set("spark.sql.codegen.wholeStage", "false")
 
-    raw = read_raw(session, raw_csv_path)
-    rows_in = raw.count()
+
+def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str) -> dict:
+    """Cleanse, validate, enrich and write one batch; return the reconciliation.
+
+    ``{"rows_in", "rows_out", "rows_rejected", "rejected_by_rule": {rule: n},
+    "files": {entity: relpath}, "entities": {entity: rows}}``. rows_* count
+    movies only (rows_in == rows_out + rows_rejected is checked before
+    returning); the deletes file is counted in ``entities["movie_deletes"]``
+    and its rejects under ``DELETES_RULES``. The manifest beside the raw CSV,
+    when there is one, is validated and its row counts are checked.
+    """
+    if not _BATCH_ID_RE.match(batch_id or ""):
+        raise ValueError(f"batch_id {batch_id!r} must match {_BATCH_ID_RE.pattern}")
+    _configure(session)
+    inputs = discover(session, raw_csv_path, batch_id)
+
+    raw, layout = read_raw(session, raw_csv_path)
+    if inputs.columns is not None and layout.header != inputs.columns:
+        raise ValueError(f"{raw_csv_path}: header {layout.header} differs from the manifest's columns "
+                         f"{inputs.columns}")
     run_id = uuid.uuid4().hex[:12]
-    cleansed_table, flagged_table = f"movies_cleansed_{run_id}", f"movies_flagged_{run_id}"
-    cleansed = checkpoint(add_change_hash(cleanse(raw)), cleansed_table)
-    flagged = checkpoint(flag_rules(cleansed), flagged_table)
+    tables = {name: f"movies_{name}_{run_id}" for name in ("raw", "cleansed", "flagged", "deletes")}
+    raw = checkpoint(raw, tables["raw"])
+    frames = {"raw": raw}
     try:
-        counts = {row[0]: int(row[1]) for row in flagged.groupBy(RULE).count().collect()}
-        valid, rejected = split_flagged(flagged)
-        movies_file = write_csv(movies_output(valid, batch_id), out_root, movies_relpath(batch_id),
-                                order_by=["IMDB_ID", "SOURCE_ID"])
-        rejected_file = write_csv(rejected_output(rejected, batch_id), out_root,
-                                  rejected_relpath(batch_id), order_by=["RECORD_KEY", "RULE", "RECORD"])
+        rows_in = raw.count()
+        check_count(raw_csv_path, rows_in, inputs.expected_rows)
+        # checkpoints keep each plan small: sqlframe copies the whole expression tree on every step
+        cleansed = frames["cleansed"] = checkpoint(enrich(cleanse(raw), layout), tables["cleansed"])
+        flagged = frames["flagged"] = checkpoint(flag_rules(cleansed, layout), tables["flagged"])
+        counts = _rule_counts(flagged)
+        valid, rejected = split_flagged(flagged, layout)
+
+        if inputs.deletes_csv:
+            deletes_raw = read_deletes(session, inputs.deletes_csv)
+            deletes = frames["deletes"] = checkpoint(flag_deletes(deletes_raw), tables["deletes"])
+            deletes_in = deletes.count()
+            check_count(inputs.deletes_csv, deletes_in, inputs.expected_deletes)
+            delete_counts = _rule_counts(deletes)
+            deletes_frame = deletes_output(deletes, batch_id)
+            rejected_frame = rejected_output(rejected, "movies", batch_id).unionByName(
+                rejected_output(deletes_rejected(deletes), "movie_deletes", batch_id))
+        else:
+            deletes_in, delete_counts = 0, {}
+            deletes_frame = empty_like(session, "movie_deletes")
+            rejected_frame = rejected_output(rejected, "movies", batch_id)
+
+        outputs = {
+            "movies": movies_output(valid, batch_id),
+            "movie_ratings": ratings_output(valid, batch_id),
+            "movie_genres": genres_output(valid, batch_id),
+            "movie_people": people_output(valid, batch_id),
+            "movie_deletes": deletes_frame,
+            "rejected": rejected_frame,
+        }
+        files, entities = {}, {}
+        for entity, frame in outputs.items():
+            if tuple(frame.columns) != column_names(entity):  # a guard against drift from the contract
+                raise RuntimeError(f"{entity}: columns {frame.columns} differ from the archive contract")
+            entities[entity] = frame.count()
+            files[entity] = write_csv(frame, out_root, archive_relpath(entity, batch_id), order_by=ORDER_BY[entity])
     finally:
-        release(flagged, flagged_table)
-        release(cleansed, cleansed_table)
+        for name, frame in frames.items():
+            release(frame, tables[name])
+
+    return _reconcile(rows_in, deletes_in, counts, delete_counts, files, entities)
+
+
+def _reconcile(rows_in: int, deletes_in: int, counts: dict, delete_counts: dict, files: dict,
+               entities: dict) -> dict:
     rows_out = counts.pop(None, 0)
-    rejected_by_rule = {rule: counts.get(rule, 0) for rule in RULES}
-    unknown = set(counts) - set(RULES)
+    deletes_out = delete_counts.pop(None, 0)
+    unknown = (set(counts) - set(RULES)) | (set(delete_counts) - set(DELETES_RULES))
     if unknown:
         raise RuntimeError(f"rows flagged with unknown rules {sorted(unknown)}")
-    rows_rejected = sum(rejected_by_rule.values())
+    rejected_by_rule = {rule: counts.get(rule, 0) for rule in RULES}
+    rejected_by_rule.update({rule: delete_counts.get(rule, 0) for rule in DELETES_RULES})
+    rows_rejected = sum(counts.values())
+    deletes_rejected_n = sum(delete_counts.values())
+    problems = []
     if rows_in != rows_out + rows_rejected:
-        raise RuntimeError(f"reconciliation failed: {rows_in} rows in, {rows_out} out, {rows_rejected} rejected")
+        problems.append(f"{rows_in} movie rows in, {rows_out} out, {rows_rejected} rejected")
+    if deletes_in != deletes_out + deletes_rejected_n:
+        problems.append(f"{deletes_in} deletes in, {deletes_out} out, {deletes_rejected_n} rejected")
+    if entities["movies"] != rows_out or entities["movie_deletes"] != deletes_out \
+            or entities["rejected"] != rows_rejected + deletes_rejected_n:
+        problems.append(f"written rows {entities} disagree with the rule counts")
+    if problems:
+        raise RuntimeError("reconciliation failed: " + "; ".join(problems))
+    assert set(files) == set(ENTITIES)
     return {
         "rows_in": rows_in,
         "rows_out": rows_out,
         "rows_rejected": rows_rejected,
         "rejected_by_rule": rejected_by_rule,
-        "files": {"movies": movies_file, "rejected": rejected_file},
+        "files": files,
+        "entities": entities,
     }

@@ -1,20 +1,29 @@
 """Unzip Lambda: validate a landed batch zip, then write its files to the processed bucket.
 
 Triggered by S3 ``ObjectCreated`` events on ``incoming/*.zip`` in the landing
-bucket. Deployable with boto3 and ``moviepipe.contract`` + ``moviepipe.objectstore``
-only. Locally the runtime calls ``handle_event`` in-process with an S3-shaped
-event and folder-backed stores; on AWS, ``handler`` builds S3 stores.
+bucket. Deployable with boto3 and ``moviepipe.contract`` only (the S3 access
+it needs is the small ``S3Bucket`` below). Locally the runtime calls
+``handle_event`` in-process with an S3-shaped event and folder-backed stores;
+on AWS, ``handler`` builds S3 stores.
 
 What it guarantees:
-- a zip is trusted only after every check passed: it is a zip; member names are
-  safe (no ``../``, absolute paths or symlinks); no member is encrypted; sizes and
-  compression ratios are bounded (zip bombs); the manifest validates against the
-  contract schema; the members are exactly the manifest's files; each file's
-  sha256 and (CSV) row count match;
-- output goes to ``<entity>/batch_id=<id>/`` with ``_SUCCESS`` written last, so a
-  reader never sees half a batch; the same zip delivered twice is a no-op;
-- a rejected zip is copied to ``quarantine/`` with a JSON reason beside it, and
-  only then removed from ``incoming/``; nothing is lost.
+- a zip is trusted only after every check passed, each failure with its own
+  reason code (``REASONS``): it is a zip; member names are plain, unique and
+  safe (no ``../``, absolute paths, symlinks or folders); no member is
+  encrypted; sizes and compression ratios are bounded (zip bombs); the manifest
+  validates against the contract schema; the members are exactly the
+  manifest's files; each file's size, sha256 and (CSV) row count match, and a
+  CSV's header is the one the manifest declares;
+- extraction streams each member to disk in chunks and stops as soon as a
+  member outgrows its declared size; free space is checked against the
+  manifest's declared bytes first (``Limits`` come from the environment);
+- output goes to ``<entity>/batch_id=<id>/`` (every manifest file plus
+  ``manifest.json``) with ``_SUCCESS`` written last, so a reader never sees half
+  a batch; the same zip delivered twice is a no-op;
+- a rejected zip is copied to ``quarantine/`` with a JSON reason beside it, an
+  alert is sent, and only then is it removed from ``incoming/``. A valid zip is
+  left in landing (its lifecycle rule expires it): nothing is ever deleted from
+  landing before the output is complete.
 """
 
 from __future__ import annotations
@@ -23,49 +32,83 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import stat
 import sys
 import tempfile
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 from urllib.parse import unquote_plus
 
-from moviepipe.contract import (
-    MANIFEST_NAME,
-    SUCCESS_MARKER,
-    ContractError,
-    sha256_file,
-    validate_manifest,
-)
-from moviepipe.objectstore import ObjectStore
+from moviepipe.contract import MANIFEST_NAME, SUCCESS_MARKER, ContractError, sha256_file, validate_manifest
+from moviepipe.contract.archive import DELETES_COLUMNS
 
 INCOMING_PREFIX = "incoming/"
 QUARANTINE_PREFIX = "quarantine/"
-
-#: Limits sized for Lambda: 10 GB /tmp at most, usually 512 MB. Overridable by env.
-MAX_MEMBERS = int(os.environ.get("MOVIEPIPE_MAX_MEMBERS", "16"))
-MAX_UNCOMPRESSED_BYTES = int(os.environ.get("MOVIEPIPE_MAX_UNCOMPRESSED_BYTES", str(4 * 1024**3)))
-MAX_COMPRESSION_RATIO = float(os.environ.get("MOVIEPIPE_MAX_COMPRESSION_RATIO", "200"))
 CHUNK = 1 << 20
+
+#: Every reason a zip is quarantined for (RecordResult.reason, the reason file, the alert).
+REASONS: tuple[str, ...] = (
+    "not_a_zip", "too_many_members", "duplicate_member", "unsafe_path", "symlink", "encrypted",
+    "too_large", "zip_bomb", "missing_manifest", "invalid_manifest", "missing_file", "unexpected_file",
+    "corrupt_member", "size_mismatch", "checksum_mismatch", "row_count_mismatch", "header_mismatch",
+    "invalid_encoding", "invalid_file",
+)
 
 csv.field_size_limit(sys.maxsize)
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds sized for Lambda (/tmp is 512 MB by default, 10 GB at most); set by environment.
+
+    ``max_uncompressed_bytes`` bounds one zip's declared and actual content;
+    ``min_free_bytes`` is head-room kept free on the work disk after extraction.
+    """
+
+    max_members: int = 16
+    max_uncompressed_bytes: int = 4 * 1024**3
+    max_compression_ratio: float = 200.0
+    max_manifest_bytes: int = 1024**2
+    min_free_bytes: int = 16 * 1024**2
+    work_dir: str | None = None  # None: the system temp dir (/tmp on Lambda)
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        return cls(
+            max_members=_env_int("MOVIEPIPE_MAX_MEMBERS", cls.max_members),
+            max_uncompressed_bytes=_env_int("MOVIEPIPE_MAX_UNCOMPRESSED_BYTES", cls.max_uncompressed_bytes),
+            max_compression_ratio=float(os.environ.get("MOVIEPIPE_MAX_COMPRESSION_RATIO", cls.max_compression_ratio)),
+            max_manifest_bytes=_env_int("MOVIEPIPE_MAX_MANIFEST_BYTES", cls.max_manifest_bytes),
+            min_free_bytes=_env_int("MOVIEPIPE_MIN_FREE_BYTES", cls.min_free_bytes),
+            work_dir=os.environ.get("MOVIEPIPE_UNZIP_WORK_DIR") or None,
+        )
+
+
 class ZipRejected(Exception):
-    """The zip breaks the contract; ``reason`` is a short code, the message says why."""
+    """The zip breaks the contract; ``reason`` is a code from REASONS, the message says why."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
 
 
+class NoSpace(Exception):
+    """The work disk cannot hold the batch: not the zip's fault, so it stays in landing (retry)."""
+
+
 @dataclass
 class RecordResult:
     key: str
-    status: str  # processed | duplicate | quarantined | ignored
+    status: str  # processed | duplicate | quarantined | ignored | failed
     batch_id: str | None = None
     entity: str | None = None
     reason: str | None = None
@@ -74,15 +117,68 @@ class RecordResult:
     files: list[str] = field(default_factory=list)
 
 
-StoreFor = Callable[[str], ObjectStore]
+class Store(Protocol):
+    """The bucket operations the handler uses (``moviepipe.objectstore`` stores fit it)."""
+
+    bucket: str
+
+    def exists(self, key: str) -> bool: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def download(self, key: str, path: Path) -> None: ...
+    def upload(self, path: Path, key: str) -> None: ...
+    def list(self, prefix: str = "") -> list[str]: ...
+    def delete(self, key: str) -> None: ...
+
+
+StoreFor = Callable[[str], Store]
 Alert = Callable[[str, dict], None]
 
 
-def handler(event: dict, context: object) -> dict:
-    """AWS entry point: S3 stores from boto3, alerts to SNS when a topic is configured."""
-    import boto3
+class S3Bucket:
+    """One S3 bucket through boto3 (moto, LocalStack or MinIO via ``AWS_ENDPOINT_URL``)."""
 
-    from moviepipe.objectstore import S3ObjectStore
+    def __init__(self, bucket: str, client):
+        self.bucket, self.client = bucket, client
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def download(self, key: str, path: Path) -> None:
+        if not self.exists(key):
+            raise KeyError(f"s3://{self.bucket}/{key} does not exist")
+        self.client.download_file(self.bucket, key, str(path))  # streamed to disk
+
+    def upload(self, path: Path, key: str) -> None:
+        self.client.upload_file(str(path), self.bucket, key)  # multipart above 8 MB
+
+    def list(self, prefix: str = "") -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def handler(event: dict, context: object) -> dict:
+    """AWS entry point: S3 stores from boto3, alerts to SNS when a topic is configured.
+
+    Raises when a record failed for a passing reason (no disk space), so Lambda
+    retries the event; quarantined zips are results, not errors.
+    """
+    import boto3
 
     s3 = boto3.client("s3")
     topic = os.environ.get("ALERT_TOPIC_ARN")
@@ -91,19 +187,20 @@ def handler(event: dict, context: object) -> dict:
         if topic:
             boto3.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=json.dumps(detail, indent=2))
 
-    results = handle_event(
-        event,
-        store_for=lambda bucket: S3ObjectStore(bucket, s3),
-        processed=S3ObjectStore(os.environ["PROCESSED_BUCKET"], s3),
-        alert=alert,
-    )
+    results = handle_event(event, store_for=lambda bucket: S3Bucket(bucket, s3),
+                           processed=S3Bucket(os.environ["PROCESSED_BUCKET"], s3), alert=alert)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise RuntimeError("; ".join(f"{r.key}: {r.message}" for r in failed))
     return {"results": [asdict(result) for result in results]}
 
 
-def handle_event(event: dict, store_for: StoreFor, processed: ObjectStore, alert: Alert | None = None) -> list[RecordResult]:
+def handle_event(event: dict, store_for: StoreFor, processed: Store, alert: Alert | None = None,
+                 limits: Limits | None = None) -> list[RecordResult]:
     """Process every record of an S3 event; ``s3:TestEvent`` and non-zip keys are ignored."""
     if event.get("Event") == "s3:TestEvent":
         return []
+    limits = limits or Limits.from_env()
     results = []
     for record in event.get("Records", []):
         s3 = record.get("s3", {})
@@ -112,12 +209,14 @@ def handle_event(event: dict, store_for: StoreFor, processed: ObjectStore, alert
         if not key.startswith(INCOMING_PREFIX) or not key.lower().endswith(".zip"):
             results.append(RecordResult(key=key, status="ignored", message="not an incoming .zip"))
             continue
-        results.append(process_zip(store_for(bucket), key, processed, alert))
+        results.append(process_zip(store_for(bucket), key, processed, alert, limits))
     return results
 
 
-def process_zip(landing: ObjectStore, key: str, processed: ObjectStore, alert: Alert | None = None) -> RecordResult:
-    with tempfile.TemporaryDirectory(prefix="moviepipe-unzip-") as tmp:
+def process_zip(landing: Store, key: str, processed: Store, alert: Alert | None = None,
+                limits: Limits | None = None) -> RecordResult:
+    limits = limits or Limits.from_env()
+    with tempfile.TemporaryDirectory(prefix="moviepipe-unzip-", dir=limits.work_dir) as tmp:
         local_zip = Path(tmp) / "batch.zip"
         try:
             landing.download(key, local_zip)
@@ -126,7 +225,9 @@ def process_zip(landing: ObjectStore, key: str, processed: ObjectStore, alert: A
             return RecordResult(key=key, status="ignored", message="object no longer in landing")
         zip_sha256 = sha256_file(local_zip)
         try:
-            return _unpack(local_zip, zip_sha256, key, Path(tmp) / "out", processed)
+            return _unpack(local_zip, zip_sha256, key, Path(tmp) / "out", processed, limits)
+        except NoSpace as error:
+            return RecordResult(key=key, status="failed", reason="insufficient_space", message=str(error))
         except ZipRejected as rejection:
             result = _quarantine(landing, key, local_zip, zip_sha256, rejection)
             if alert:
@@ -134,7 +235,7 @@ def process_zip(landing: ObjectStore, key: str, processed: ObjectStore, alert: A
             return result
 
 
-def _unpack(local_zip: Path, zip_sha256: str, key: str, out: Path, processed: ObjectStore) -> RecordResult:
+def _unpack(local_zip: Path, zip_sha256: str, key: str, out: Path, processed: Store, limits: Limits) -> RecordResult:
     if not zipfile.is_zipfile(local_zip):
         raise ZipRejected("not_a_zip", f"{key} is not a zip archive (corrupt or wrong format)")
     try:
@@ -143,60 +244,64 @@ def _unpack(local_zip: Path, zip_sha256: str, key: str, out: Path, processed: Ob
         raise ZipRejected("not_a_zip", f"{key} is not a readable zip archive: {error}") from None
     with archive:
         members = archive.infolist()
-        _check_members(members, local_zip.stat().st_size)
-        manifest = _read_manifest(archive)
+        _check_members(members, limits)
+        manifest = _read_manifest(archive, limits)
         prefix = f"{manifest['entity']}/batch_id={manifest['batch_id']}/"
         if _already_processed(processed, prefix, zip_sha256):
             return RecordResult(key=key, status="duplicate", batch_id=manifest["batch_id"], entity=manifest["entity"],
                                 rows=manifest["row_count"], message="same zip already processed")
-        expected = {item["name"]: item for item in manifest["files"]}
-        present = {m.filename for m in members} - {MANIFEST_NAME}
-        if missing := sorted(set(expected) - present):
-            raise ZipRejected("missing_file", f"files in the manifest but not in the zip: {', '.join(missing)}")
-        if unexpected := sorted(present - set(expected)):
-            raise ZipRejected("unexpected_file", f"files in the zip but not in the manifest: {', '.join(unexpected)}")
+        expected = _check_against_manifest(manifest, {m.filename: m for m in members}, limits)
+        declared = sum(item["bytes"] for item in expected.values())
+        free = shutil.disk_usage(out.parent).free
+        if declared + limits.min_free_bytes > free:
+            raise NoSpace(f"{key}: the batch declares {declared} bytes but only {free} bytes are free "
+                          f"(keeping {limits.min_free_bytes} spare); raise the function's ephemeral storage")
         out.mkdir(parents=True)
         for name, item in expected.items():
-            _extract_verified(archive, name, item, out / name)
-    for name in expected:
-        processed.upload(out / name, prefix + name)
-    processed.put_bytes(prefix + MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
-    marker = {"batch_id": manifest["batch_id"], "zip_sha256": zip_sha256, "landing_key": key,
-              "files": sorted(expected), "processed_at": _now()}
-    processed.put_bytes(prefix + SUCCESS_MARKER, json.dumps(marker, indent=2).encode())
+            _extract_verified(archive, name, item, out / name, manifest)
+    _publish(processed, prefix, out, manifest, sorted(expected), {"zip_sha256": zip_sha256, "landing_key": key})
     return RecordResult(key=key, status="processed", batch_id=manifest["batch_id"], entity=manifest["entity"],
                         rows=manifest["row_count"], files=[prefix + name for name in sorted(expected)])
 
 
-def _check_members(members: list[zipfile.ZipInfo], zip_size: int) -> None:
-    if len(members) > MAX_MEMBERS:
-        raise ZipRejected("too_many_members", f"zip has {len(members)} members; at most {MAX_MEMBERS} allowed")
+def _check_members(members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(members) > limits.max_members:
+        raise ZipRejected("too_many_members", f"zip has {len(members)} members; at most {limits.max_members} allowed")
+    names = [m.filename for m in members]
+    if repeated := sorted({n for n in names if names.count(n) > 1}):
+        raise ZipRejected("duplicate_member", f"member names appear more than once: {', '.join(repeated)}")
     total = 0
     for member in members:
         name = member.filename
         if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in Path(name).parts \
                 or "\\" in name or "/" in name.rstrip("/"):
             raise ZipRejected("unsafe_path", f"member name {name!r} is not a plain file name (zip-slip)")
-        mode = member.external_attr >> 16
-        if stat.S_ISLNK(mode):
+        if stat.S_ISLNK(member.external_attr >> 16):
             raise ZipRejected("symlink", f"member {name!r} is a symbolic link")
         if member.is_dir():
             raise ZipRejected("unexpected_file", f"member {name!r} is a directory")
         if member.flag_bits & 0x1:
             raise ZipRejected("encrypted", f"member {name!r} is encrypted")
         total += member.file_size
-        if member.compress_size and member.file_size / member.compress_size > MAX_COMPRESSION_RATIO:
-            raise ZipRejected("zip_bomb", f"member {name!r} expands {member.file_size / member.compress_size:.0f}x; "
-                                          f"limit {MAX_COMPRESSION_RATIO:.0f}x")
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise ZipRejected("zip_bomb", f"zip expands to {total} bytes; limit {MAX_UNCOMPRESSED_BYTES}")
+        if member.file_size > limits.max_compression_ratio * max(member.compress_size, 1):
+            ratio = member.file_size / max(member.compress_size, 1)
+            raise ZipRejected("zip_bomb", f"member {name!r} expands {ratio:.0f}x; "
+                                          f"limit {limits.max_compression_ratio:.0f}x")
+    if total > limits.max_uncompressed_bytes:
+        raise ZipRejected("too_large", f"zip expands to {total} bytes; limit {limits.max_uncompressed_bytes}")
 
 
-def _read_manifest(archive: zipfile.ZipFile) -> dict:
+def _read_manifest(archive: zipfile.ZipFile, limits: Limits) -> dict:
     try:
-        raw = archive.read(MANIFEST_NAME)
+        info = archive.getinfo(MANIFEST_NAME)
     except KeyError:
         raise ZipRejected("missing_manifest", f"zip has no {MANIFEST_NAME}") from None
+    if info.file_size > limits.max_manifest_bytes:
+        raise ZipRejected("too_large", f"{MANIFEST_NAME} is {info.file_size} bytes; limit {limits.max_manifest_bytes}")
+    with archive.open(info) as handle:
+        raw = handle.read(limits.max_manifest_bytes + 1)  # never trust the header's size
+    if len(raw) > limits.max_manifest_bytes:
+        raise ZipRejected("zip_bomb", f"{MANIFEST_NAME} expands past {limits.max_manifest_bytes} bytes")
     try:
         manifest = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -207,53 +312,106 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict:
         raise ZipRejected("invalid_manifest", str(error)) from None
 
 
-def _extract_verified(archive: zipfile.ZipFile, name: str, item: dict, target: Path) -> None:
-    """Stream one member to disk, hashing as it goes; never trust the header's size."""
+def _check_against_manifest(manifest: dict, members: dict, limits: Limits) -> dict:
+    """The manifest's files by name, after checking them against the members and each other."""
+    expected = {item["name"]: item for item in manifest["files"]}
+    if len(expected) != len(manifest["files"]) or MANIFEST_NAME in expected:
+        raise ZipRejected("invalid_manifest", "manifest lists a file name twice, or lists manifest.json itself")
+    present = set(members) - {MANIFEST_NAME}
+    if missing := sorted(set(expected) - present):
+        raise ZipRejected("missing_file", f"files in the manifest but not in the zip: {', '.join(missing)}")
+    if unexpected := sorted(present - set(expected)):
+        raise ZipRejected("unexpected_file", f"files in the zip but not in the manifest: {', '.join(unexpected)}")
+    deletes = [item for item in expected.values() if item.get("role") == "deletes"]
+    if len(deletes) > 1 or any(item["format"] != "csv" for item in deletes):
+        raise ZipRejected("invalid_manifest", "at most one deletes file is allowed, and it must be csv")
+    declared = 0
+    for name, item in expected.items():
+        if item.get("role", "data") == "data" and item["rows"] != manifest["row_count"]:
+            raise ZipRejected("row_count_mismatch", f"{name}: manifest entry says {item['rows']} rows, "
+                                                    f"row_count says {manifest['row_count']}")
+        if members[name].file_size != item["bytes"]:
+            raise ZipRejected("size_mismatch", f"{name}: zip entry holds {members[name].file_size} bytes, "
+                                               f"manifest says {item['bytes']}")
+        declared += item["bytes"]
+    if declared > limits.max_uncompressed_bytes:
+        raise ZipRejected("too_large", f"manifest declares {declared} bytes; limit {limits.max_uncompressed_bytes}")
+    return expected
+
+
+def _extract_verified(archive: zipfile.ZipFile, name: str, item: dict, target: Path, manifest: dict) -> None:
+    """Stream one member to disk in chunks, hashing as it goes; stop once it outgrows its declared size."""
     digest = hashlib.sha256()
     written = 0
-    with archive.open(name) as source, open(target, "wb") as sink:
-        for chunk in iter(lambda: source.read(CHUNK), b""):
-            written += len(chunk)
-            if written > MAX_UNCOMPRESSED_BYTES:
-                raise ZipRejected("zip_bomb", f"member {name!r} expands past {MAX_UNCOMPRESSED_BYTES} bytes")
-            digest.update(chunk)
-            sink.write(chunk)
+    try:
+        with archive.open(name) as source, open(target, "wb") as sink:
+            for chunk in iter(lambda: source.read(CHUNK), b""):
+                written += len(chunk)
+                if written > item["bytes"]:
+                    raise ZipRejected("zip_bomb", f"member {name!r} expands past its declared {item['bytes']} bytes")
+                digest.update(chunk)
+                sink.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # e.g. data longer than the entry's header says: zipfile stops at the header's size, the CRC fails
+        raise ZipRejected("corrupt_member", f"member {name!r} cannot be extracted: {error}") from None
+    if written != item["bytes"]:
+        raise ZipRejected("size_mismatch", f"{name}: {written} bytes, manifest says {item['bytes']}")
     if digest.hexdigest() != item["sha256"]:
         raise ZipRejected("checksum_mismatch", f"{name}: sha256 {digest.hexdigest()[:12]}… does not match "
                                                f"the manifest's {item['sha256'][:12]}…")
-    if written != item["bytes"]:
-        raise ZipRejected("size_mismatch", f"{name}: {written} bytes, manifest says {item['bytes']}")
     if item["format"] == "csv":
-        rows = _count_csv_rows(target)
+        is_deletes = item.get("role") == "deletes"
+        header = list(DELETES_COLUMNS) if is_deletes else [c["name"] for c in manifest["columns"]]
+        rows = _check_csv(target, header)
         if rows != item["rows"]:
             raise ZipRejected("row_count_mismatch", f"{name}: {rows} rows, manifest says {item['rows']}")
     elif item["format"] == "parquet":
         # No pyarrow in the Lambda: the checksum proves the bytes; check the framing too.
         with open(target, "rb") as handle:
             head = handle.read(4)
-            handle.seek(-4, os.SEEK_END)
+            handle.seek(max(written - 4, 0))
             tail = handle.read(4)
         if head != b"PAR1" or tail != b"PAR1":
             raise ZipRejected("invalid_file", f"{name} is not a Parquet file")
 
 
-def _count_csv_rows(path: Path) -> int:
-    """Records, not lines: quoted fields may hold newlines. The header does not count."""
+def _check_csv(path: Path, header: list[str]) -> int:
+    """Check the header; count records, not lines (quoted fields may hold newlines). Streams the file."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
-            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+            reader = csv.reader(handle)
+            found = next(reader, None)
+            if found != header:
+                raise ZipRejected("header_mismatch", f"{path.name}: header {found} is not the declared {header}")
+            return sum(1 for _ in reader)
     except UnicodeDecodeError as error:
         raise ZipRejected("invalid_encoding", f"{path.name} is not UTF-8: {error}") from None
+    except csv.Error as error:
+        raise ZipRejected("invalid_file", f"{path.name} is not a readable CSV: {error}") from None
 
 
-def _already_processed(processed: ObjectStore, prefix: str, zip_sha256: str) -> bool:
+def _already_processed(processed: Store, prefix: str, zip_sha256: str) -> bool:
     if not processed.exists(prefix + SUCCESS_MARKER):
         return False
     marker = json.loads(processed.get_bytes(prefix + SUCCESS_MARKER))
     return marker.get("zip_sha256") == zip_sha256
 
 
-def _quarantine(landing: ObjectStore, key: str, local_zip: Path, zip_sha256: str, rejection: ZipRejected) -> RecordResult:
+def _publish(processed: Store, prefix: str, out: Path, manifest: dict, names: list[str], origin: dict) -> None:
+    """Files, then manifest.json, then _SUCCESS. A different zip of the same batch replaces the
+    folder: its old marker goes first (readers stop trusting it) and its leftover files after."""
+    processed.delete(prefix + SUCCESS_MARKER)
+    for name in names:
+        processed.upload(out / name, prefix + name)
+    processed.put_bytes(prefix + MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
+    keep = {prefix + name for name in [*names, MANIFEST_NAME]}
+    for stale in set(processed.list(prefix)) - keep - {prefix + SUCCESS_MARKER}:
+        processed.delete(stale)
+    marker = {"batch_id": manifest["batch_id"], **origin, "files": names, "processed_at": _now()}
+    processed.put_bytes(prefix + SUCCESS_MARKER, json.dumps(marker, indent=2).encode())
+
+
+def _quarantine(landing: Store, key: str, local_zip: Path, zip_sha256: str, rejection: ZipRejected) -> RecordResult:
     name = key[len(INCOMING_PREFIX):] if key.startswith(INCOMING_PREFIX) else key
     target = QUARANTINE_PREFIX + name
     reason = {"key": key, "quarantined_as": target, "reason": rejection.reason, "message": str(rejection),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from moviepipe import progress
 from moviepipe.contract import RAW_ENTITY
+from moviepipe.contract.archive import DELETES_FILE
 from moviepipe.errors import BatchRejected, ReconciliationError, StageError
 from moviepipe.ledger import StageRecord, utcnow
 from moviepipe.packaging import add_deletes_file, build_manifest, write_raw_files, zip_batch
@@ -159,7 +160,8 @@ def unzip(rt: Runtime, batch_id: str, key: str, rows: int) -> str:
         out.detail = {"status": result.status}
         prefix = f"{result.entity}/batch_id={batch_id}/"
         out.where = rt.processed.uri(prefix)
-        csv_keys = [key for key in (result.files or rt.processed.list(prefix)) if key.endswith(".csv")]
+        csv_keys = [key for key in (result.files or rt.processed.list(prefix))
+                    if key.endswith(".csv") and not key.endswith("/" + DELETES_FILE)]
         if len(csv_keys) != 1:
             raise StageError("unzip", f"{prefix} should hold one raw CSV, found {len(csv_keys)}")
     return csv_keys[0]

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     omdb_base_url: str = "https://www.omdbapi.com/"
     omdb_requests_per_second: float = Field(default=5.0, gt=0)
     omdb_daily_quota: int = Field(default=1000, ge=1)
+    #: Memory cap of each local DuckDB (the fakesnow warehouse, the sqlframe transform); beyond it
+    #: DuckDB spills to disk, so peak memory stays bounded as the data grows.
+    duckdb_memory_limit: str = "2GB"
     #: Snowflake names used to render ``sql/``.
     database: str = "MOVIEPIPE"
     warehouse: str = "MOVIEPIPE_WH"

@@ -106,7 +106,8 @@ class LocalRuntime:
     # ---------------------------------------------------------------- warehouse
     @cached_property
     def warehouse(self) -> Warehouse:
-        return local_warehouse(self.home / "warehouse", self.settings.database)
+        return local_warehouse(self.home / "warehouse", self.settings.database,
+                               memory_limit=self.settings.duckdb_memory_limit)
 
     @cached_property
     def snowflake(self) -> LocalSnowflake:

@@ -71,8 +71,13 @@ class Warehouse:
                 self._closer.close()
 
 
-def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None = None) -> Warehouse:
-    """fakesnow on DuckDB, persisted in ``folder`` (tables survive restarts; stages do not)."""
+def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None = None,
+                    memory_limit: str | None = None) -> Warehouse:
+    """fakesnow on DuckDB, persisted in ``folder`` (tables survive restarts; stages do not).
+
+    ``memory_limit`` caps DuckDB (it spills to ``folder/tmp`` beyond it): by default it
+    would take 80% of the machine, so peak memory would grow with the data.
+    """
     import fakesnow
     import snowflake.connector
 
@@ -84,6 +89,11 @@ def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None =
     try:
         stack.enter_context(fakesnow.patch(db_path=str(folder), nop_regexes=nop_regexes))
         connection = snowflake.connector.connect(database=database, schema="RAW")
+        if memory_limit:
+            duck = connection._duck_conn  # fakesnow's DuckDB connection: engine settings are not Snowflake SQL
+            duck.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+            duck.execute(f"SET temp_directory = '{(folder / 'tmp').as_posix()}'")
+            duck.execute("SET preserve_insertion_order = false")
     except Exception as error:
         stack.close()
         if "lock" in str(error).lower():
@@ -91,3 +101,12 @@ def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None =
                 from None
         raise
     return Warehouse(connection, stack)
+
+
+def _checked_size(text: str) -> str:
+    """A DuckDB size such as ``2GB`` or ``512MB``; anything else is refused, not interpolated."""
+    import re
+
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), re.IGNORECASE):
+        raise StageError("warehouse", f"memory limit {text!r} is not a size like 2GB or 512MB")
+    return text.strip()

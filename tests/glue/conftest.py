@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from glue_testlib import (  # noqa: E402
-    DEFAULT_SQL, FIXTURE_CSV, BatchRun, default_db_path, java_missing_reason, run,
+    API_BATCH_CSV, API_BATCH_ID, DEFAULT_SQL, FIXTURE_CSV, BatchRun, default_db_path, java_missing_reason, run,
 )
 from movies_engine import make_session, stop_session  # noqa: E402
 
@@ -63,3 +63,9 @@ def default_raw_csv(tmp_path_factory) -> str:
 def fixture_run(duck, fixture_csv, tmp_path_factory) -> BatchRun:
     """The fixture through the duckdb engine, once per test session."""
     return run(duck, fixture_csv, tmp_path_factory.mktemp("fixture_duckdb"))
+
+
+@pytest.fixture(scope="session")
+def api_batch_run(duck, tmp_path_factory) -> BatchRun:
+    """The OMDb-API-shaped batch (drift, deletes, manifest) through the duckdb engine, once."""
+    return run(duck, API_BATCH_CSV, tmp_path_factory.mktemp("api_duckdb"), batch_id=API_BATCH_ID)

@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 GLUE_DIR = REPO / "glue"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_CSV = FIXTURES / "omdb_mess.csv"
+#: An OMDb-API-shaped batch as the unzip Lambda leaves it: drift, deletes.csv, manifest.json.
+API_BATCH_CSV = FIXTURES / "omdb_api_batch" / "movies.csv"
+API_BATCH_ID = "b20261020T000000-omdbapi"
 NULL = "\\N"
 
 # AWS Glue ships the job's extra Python files flat: import them the same way.
@@ -71,29 +74,37 @@ def java_missing_reason() -> str | None:
 
 
 class BatchRun:
-    """One run_batch call and its parsed outputs."""
+    """One run_batch call and its parsed outputs (every archive entity)."""
 
     def __init__(self, root: Path, batch_id: str, result: dict):
         self.root = root
         self.batch_id = batch_id
         self.result = result
-        self.movies_path = root / result["files"]["movies"]
-        self.rejected_path = root / result["files"]["rejected"]
-        self.movies = read_rows(self.movies_path)
-        self.rejected = read_rows(self.rejected_path)
+        self.paths = {entity: root / rel for entity, rel in result["files"].items()}
+        self.rows = {entity: read_rows(path) for entity, path in self.paths.items()}
+        self.movies_path = self.paths["movies"]
+        self.rejected_path = self.paths["rejected"]
+        self.movies = self.rows["movies"]
+        self.rejected = self.rows["rejected"]
+
+    def file_bytes(self) -> dict[str, bytes]:
+        return {entity: path.read_bytes() for entity, path in self.paths.items()}
 
     def movie(self, source_id: str) -> dict:
         (row,) = [r for r in self.movies if r["SOURCE_ID"] == source_id]
         return row
 
+    def of(self, entity: str, imdb_id: str) -> list[dict]:
+        return [r for r in self.rows[entity] if r["IMDB_ID"] == imdb_id]
+
     def rejected_by_source(self, source_id: str) -> dict:
-        (row,) = [r for r in self.rejected if json.loads(r["RECORD"])["sourceId"] == source_id]
+        (row,) = [r for r in self.rejected if json.loads(r["RECORD"]).get("sourceId") == source_id]
         return row
 
 
 def run(session, raw_csv: str, root: Path, batch_id: str = "b20261018T000000-fixture") -> BatchRun:
-    return BatchRun(root, batch_id, run_batch(session, raw_csv, str(root), batch_id))
+    return BatchRun(root, batch_id, run_batch(session, str(raw_csv), str(root), batch_id))
 
 
-def run(session, raw_csv: str, root: Path, batch_id: str = "b20261018T000000-fixture") -> BatchRun:
-    return BatchRun(root, batch_id, run_batch(session, raw_csv, str(root), batch_id))
+def all_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

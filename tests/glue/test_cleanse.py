@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 
 import movies_cleanse as mc
+import movies_enrich as enrich
+from moviepipe.contract.archive import PEOPLE_ROLES, RATING_SOURCES, TYPE1_ATTRIBUTES, TYPE2_ATTRIBUTES
 from movies_engine import api_for
 
 
@@ -23,11 +25,12 @@ def evaluate(session, build, values):
     return [row["out"] for row in sorted(rows, key=lambda r: r["i"])]
 
 
-def test_contract_columns_match_moviepipe_contract():
+def test_columns_come_from_the_contract():
     from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
+    from moviepipe.contract.archive import column_names
 
-    assert mc.RAW_COLUMNS == RAW_COLUMNS
-    assert mc.EXTRA_COLUMNS == EXTRA_COLUMNS
+    assert mc.INPUT_COLUMNS == RAW_COLUMNS + EXTRA_COLUMNS
+    assert mc.OUTPUT_COLUMNS == column_names("movies")
 
 
 def test_clean_text_trims_and_nulls_blank_and_na(duck):
@@ -42,9 +45,10 @@ def test_clean_list_splits_trims_drops_empties(duck):
 
 
 def test_clean_rated_normalises(duck):
-    values = ["PG-13", "pg-13", "Not Rated", "Unrated", "NR", "nr", "N/A", "R", None]
+    values = ["PG-13", "pg-13", "Not Rated", "Unrated", "NR", "nr", "N/A", "R", None, "PG13", "tv ma", "TV-14"]
     out = evaluate(duck, lambda F, c: mc.clean_rated(F, mc.clean_text(F, c)), values)
-    assert out == ["PG-13", "PG-13", "NOT RATED", "NOT RATED", "NOT RATED", "NOT RATED", None, "R", None]
+    assert out == ["PG-13", "PG-13", "NOT RATED", "NOT RATED", "NOT RATED", "NOT RATED", None, "R", None,
+                   "PG-13", "TV-MA", "TV-14"]
 
 
 @pytest.mark.parametrize(
@@ -61,6 +65,20 @@ def test_clean_rated_normalises(duck):
 def test_parse_wide_number(duck, kind, values, expected):
     def build(F, c):
         text = mc.number_text(F, mc.clean_text(F, c), **{kind: True})
+        return mc.parse_wide_number(F, text).cast("string")
+
+    assert evaluate(duck, build, values) == expected
+
+
+@pytest.mark.parametrize("field, values, expected", [
+    ("imdbRating", ["8.8/10", "8.8 / 10", "8.8", "8.8/100", "87%"], ["8.8000", "8.8000", "8.8000", None, None]),
+    ("Metascore", ["74/100", "74", "74/10"], ["74.0000", "74.0000", None]),
+    ("tomatoMeter", ["87%", "87 %", "87", "87/100"], ["87.0000", "87.0000", "87.0000", None]),
+    ("tomatoUserRating", ["3.9/5", "3.9", "3.9/10"], ["3.9000", "3.9000", None]),
+])
+def test_scores_accept_their_own_scale_suffix_only(duck, field, values, expected):
+    def build(F, c):
+        text = mc.number_text(F, mc.clean_text(F, c), counts=True, suffix=mc.SCORE_SUFFIXES[field])
         return mc.parse_wide_number(F, text).cast("string")
 
     assert evaluate(duck, build, values) == expected
@@ -89,12 +107,18 @@ def test_parse_year(duck):
     assert out == [1994, 1994, 1967, 1967, 2010, None, None, None]
 
 
-def test_parse_date_iso_and_omdb(duck):
+def test_parse_year_end(duck):
+    values = ["1967–1987", "1967 - 1987", "2010–", "1994", "abcd", None]
+    out = evaluate(duck, lambda F, c: mc.parse_year_end(F, c).cast("int"), values)
+    assert out == [1987, 1987, None, None, None, None]
+
+
+def test_parse_date_iso_omdb_and_year_only(duck):
     values = ["2009-01-19", "16 Jul 2010", "6 Jul 1967", "01 JAN 2001", "2010-07-16T00:00:00",
-              "2010-02-30", "2010-1-5", "Jul 16 2010", "16 Foo 2010", None]
+              "2010-02-30", "2010-1-5", "Jul 16 2010", "16 Foo 2010", None, "2005", "205"]
     assert evaluate(duck, mc.parse_date, values) == [
         dt.date(2009, 1, 19), dt.date(2010, 7, 16), dt.date(1967, 7, 6), dt.date(2001, 1, 1),
-        dt.date(2010, 7, 16), None, None, None, None, None]
+        dt.date(2010, 7, 16), None, None, None, None, None, dt.date(2005, 1, 1), None]
 
 
 def test_parse_timestamp(duck):
@@ -111,6 +135,8 @@ def test_released_precision_on_fixture(fixture_run):
     assert fixture_run.movie("7")["RELEASED_PRECISION"] == "day"  # 1999-01-01 but Year 2000
     assert fixture_run.movie("9001")["RELEASED_PRECISION"] == "day"  # 16 Jul 2010
     assert fixture_run.movie("6")["RELEASED_PRECISION"] is None  # Released 'N/A'
+    assert fixture_run.movie("43")["RELEASED_PRECISION"] == "year"  # Released '2005' (year only)
+    assert fixture_run.movie("43")["RELEASED"] == "2005-01-01"
 
 
 def test_fixture_cleansed_values(fixture_run):
@@ -159,34 +185,91 @@ def test_fixture_cleansed_values(fixture_run):
     assert fixture_run.movie("30")["YEAR"] == "2010"  # '2010.0'
 
 
-def _expected_hash(row: dict) -> str:
+def test_new_cleansing_on_fixture(fixture_run):
+    scores = fixture_run.movie("40")  # '8.8/10', '87%', '74/100', '91 %', '7.5/10', '3.9/5'
+    assert (scores["IMDB_RATING"], scores["TOMATO_METER"], scores["METASCORE"]) == ("8.8", "87", "74")
+    assert (scores["TOMATO_USER_METER"], scores["TOMATO_RATING"], scores["TOMATO_USER_RATING"]) == ("91", "7.5", "3.9")
+    assert (scores["IMDB_VOTES"], scores["TOMATO_USER_REVIEWS"], scores["TOMATO_REVIEWS"]) == ("1234", "5000", "200")
+    year_only = fixture_run.movie("43")
+    assert (year_only["DVD"], year_only["GENRES"], year_only["PRIMARY_GENRE"]) == (
+        "2011-03-04", "Drama, Drama, Crime", "Drama")
+    assert fixture_run.movie("9001")["DVD"] == "2010-12-07"  # '07 Dec 2010'
+    assert fixture_run.movie("45")["TYPE"] == "episode"  # ' Episode '
+    assert fixture_run.movie("4")["TYPE"] == "series" and fixture_run.movie("4")["YEAR_END"] == "1987"
+    assert fixture_run.movie("abc")["YEAR_END"] is None  # '2010–': still running
+    assert (fixture_run.movie("52")["RATED"], fixture_run.movie("51")["RATED"]) == ("TV-MA", "PG-13")
+    assert fixture_run.movie("372")["TOMATO_FRESH"] == "42" and fixture_run.movie("372")["TOMATO_ROTTEN"] == "9"
+
+
+@pytest.mark.parametrize("source_id, minutes, band", [
+    ("4", "30", "short"), ("40", "40", "short"), ("43", "41", "standard"), ("372", "90", "standard"),
+    ("9001", "148", "long"), ("3", "183", "epic"), ("6", None, None),
+])
+def test_runtime_bands(fixture_run, source_id, minutes, band):
+    movie = fixture_run.movie(source_id)
+    assert (movie["RUNTIME_MINUTES"], movie["RUNTIME_BAND"]) == (minutes, band)
+
+
+def test_decade(fixture_run):
+    assert [fixture_run.movie(s)["DECADE"] for s in ("3", "4", "9001", "372")] == ["1970", "1960", "2010", "2000"]
+
+
+def test_ratings_long_format_on_one_scale(fixture_run):
+    rows = {(r["IMDB_ID"], r["RATING_SOURCE"]): r for r in fixture_run.rows["movie_ratings"]}
+    assert {s for _, s in rows} == set(RATING_SOURCES)
+    imdb = rows[("tt0000040", "IMDB")]
+    assert (imdb["SCORE"], imdb["RAW_VALUE"], imdb["VOTES"]) == ("88.0", "8.8/10", "1234")
+    assert (rows[("tt0000040", "METACRITIC")]["SCORE"], rows[("tt0000040", "METACRITIC")]["VOTES"]) == ("74.0", None)
+    assert rows[("tt0000040", "ROTTEN_TOMATOES")]["SCORE"] == "87.0"
+    assert rows[("tt0000040", "ROTTEN_TOMATOES_AUDIENCE")]["VOTES"] == "5000"
+    assert ("tt0000006", "IMDB") not in rows  # 'N/A': no score, no row
+    for row in fixture_run.rows["movie_ratings"]:
+        assert 0 <= float(row["SCORE"]) <= 100
+
+
+def test_genres_and_people_split_trim_and_dedupe(fixture_run):
+    genres = [(r["GENRE"], r["ORDINAL"]) for r in fixture_run.of("movie_genres", "tt0000043")]
+    assert sorted(genres, key=lambda g: g[1]) == [("Drama", "1"), ("Crime", "2")]
+    people = fixture_run.of("movie_people", "tt0000051")
+    by_role = {role: sorted((int(r["ORDINAL"]), r["PERSON_NAME"]) for r in people if r["ROLE"] == role)
+               for role in PEOPLE_ROLES}
+    assert by_role["writer"] == [(1, "Jonathan Nolan"), (2, "Christopher Nolan")]  # notes dropped, deduped
+    assert by_role["director"] == [(1, "Christopher Nolan")]
+    assert by_role["cast"] == [(1, "Guy Pearce"), (2, "Carrie-Anne Moss"), (3, "Joe Pantoliano")]
+    spaced = fixture_run.of("movie_people", "tt0000026")
+    assert [r["PERSON_NAME"] for r in sorted(spaced, key=lambda r: int(r["ORDINAL"]))] == ["A", "B", "C"]
+
+
+def _hash(row: dict, names) -> str:
     parts = []
-    for name in mc.HASH_COLUMNS:
+    for name in names:
         value = row[name]
         if value is None:
-            parts.append(mc.HASH_NULL)
+            parts.append(enrich.HASH_NULL)
         elif name in mc.INTEGER_OUTPUTS or name in mc.DECIMAL_OUTPUTS:
             parts.append(f"{Decimal(value):.4f}")
         else:
             parts.append(value)
-    return hashlib.sha256(mc.HASH_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256(enrich.HASH_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
 
 
-def test_change_hash_recomputes_from_output(fixture_run):
-    """CHANGE_HASH = sha256 of the business columns as written (numbers as decimal(20,4) text)."""
-    assert "LAST_UPDATED" not in mc.HASH_COLUMNS and "SOURCE_ID" not in mc.HASH_COLUMNS
-    assert "IMDB_ID" in mc.HASH_COLUMNS
-    for row in fixture_run.movies:
-        assert row["CHANGE_HASH"] == _expected_hash(row), row["IMDB_ID"]
+def test_hashes_recompute_from_output(fixture_run, api_batch_run):
+    """CHANGE_HASH / TYPE1_HASH = sha256 of the contract's attributes as written (numbers as decimal(20,4))."""
+    for run in (fixture_run, api_batch_run):
+        for row in run.movies:
+            assert row["CHANGE_HASH"] == _hash(row, TYPE2_ATTRIBUTES), row["IMDB_ID"]
+            assert row["TYPE1_HASH"] == _hash(row, TYPE1_ATTRIBUTES), row["IMDB_ID"]
 
 
-def test_change_hash_ignores_lineage_and_sees_business_changes(duck, tmp_path):
+def test_hashes_see_their_own_attributes_only(duck, tmp_path):
     from glue_testlib import run
 
+    base = {"Title": "Same", "Year": "2001", "lastUpdated": "2026-10-18", "Plot": "p"}
     rows = [
-        {"imdbID": "tt0000001", "Title": "Same", "lastUpdated": "2026-10-18", "sourceId": "1"},
-        {"imdbID": "tt0000002", "Title": "Same", "lastUpdated": "2026-10-19 12:00:00", "sourceId": "2"},
-        {"imdbID": "tt0000003", "Title": "Other", "lastUpdated": "2026-10-18", "sourceId": "3"},
+        dict(base, imdbID="tt0000001", sourceId="1"),
+        dict(base, imdbID="tt0000002", sourceId="2", lastUpdated="2026-10-19 12:00:00", imdbRating="5"),
+        dict(base, imdbID="tt0000003", sourceId="3", Title="Other"),
+        dict(base, imdbID="tt0000004", sourceId="4", Plot="q"),
     ]
     path = tmp_path / "a.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -194,7 +277,8 @@ def test_change_hash_ignores_lineage_and_sees_business_changes(duck, tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     result = run(duck, str(path), tmp_path / "out")
-    hashes = {row["IMDB_ID"]: row["CHANGE_HASH"] for row in result.movies}
-    assert len(set(hashes.values())) == 3  # IMDB_ID and TITLE are business columns
-    row2_as_1 = dict(result.movie("2"), IMDB_ID="tt0000001")
-    assert _expected_hash(row2_as_1) == result.movie("1")["CHANGE_HASH"]  # LAST_UPDATED / SOURCE_ID excluded
+    change = {row["IMDB_ID"]: row["CHANGE_HASH"] for row in result.movies}
+    type1 = {row["IMDB_ID"]: row["TYPE1_HASH"] for row in result.movies}
+    # key, lineage, watermark and measures are outside both hashes
+    assert change["tt0000001"] == change["tt0000002"] == change["tt0000004"] != change["tt0000003"]
+    assert type1["tt0000001"] == type1["tt0000002"] == type1["tt0000003"] != type1["tt0000004"]

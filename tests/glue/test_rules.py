@@ -23,8 +23,14 @@ EXPECTED_REJECTIONS = {
     "21": ("year_range", "Year '1850' is outside 1870..2035"),
     "12": ("runtime_range", "Runtime '0' is outside 1..1000 minutes"),
     "22": ("runtime_range", "Runtime '1200 min' is outside 1..1000 minutes"),
-    "23": ("value_range", "Metascore '120' is outside 0..100"),
-    "24": ("value_range", "tomatoRating '11.5' is outside 0..10"),
+    "23": ("score_range", "Metascore '120' is outside 0..100"),
+    "24": ("score_range", "tomatoRating '11.5' is outside 0..10"),
+    "41": ("value_format", "imdbRating '8.8/100' is not a number"),
+    "42": ("value_range", "imdbVotes '-5' is outside 0..999999999999"),
+    "44": ("value_format", "DVD 'someday' is not a date"),
+    "46": ("value_format", "Type 'game' is not one of movie, series, episode"),
+    "47": ("year_range", "Year '1990–1980' ends before it starts"),
+    "48": ("year_range", "Year '2000–2099' ends outside 1870..2035"),
     "182692": ("duplicate_imdb_id", "imdbID 'tt0078788' appears 2 times in the batch; kept sourceId "
                                     "3620669 (latest lastUpdated, then highest sourceId, then last row)"),
     "100": ("duplicate_imdb_id", "imdbID 'tt0850669' appears 2 times in the batch; kept sourceId 50 "
@@ -36,7 +42,7 @@ EXPECTED_REJECTIONS = {
 
 def test_rule_order_is_fixed():
     assert RULES == ("imdb_id_format", "title_required", "last_updated_required", "value_format",
-                     "year_range", "runtime_range", "value_range", "duplicate_imdb_id")
+                     "year_range", "runtime_range", "score_range", "value_range", "duplicate_imdb_id")
 
 
 def test_every_rejection_has_the_expected_rule_and_reason(fixture_run):
@@ -46,7 +52,8 @@ def test_every_rejection_has_the_expected_rule_and_reason(fixture_run):
 
 def test_counts_by_rule_match_the_file(fixture_run):
     counts = Counter(r["RULE"] for r in fixture_run.rejected)
-    assert fixture_run.result["rejected_by_rule"] == {rule: counts.get(rule, 0) for rule in RULES}
+    by_rule = fixture_run.result["rejected_by_rule"]
+    assert {rule: by_rule[rule] for rule in RULES} == {rule: counts.get(rule, 0) for rule in RULES}
     assert all(fixture_run.result["rejected_by_rule"][rule] > 0 for rule in RULES)  # fixture covers all
 
 

@@ -1,0 +1,131 @@
+"""Enrichment of cleansed movies: derived attributes, the two SCD hashes, EXTRA and record JSON.
+
+Portable DataFrame code like ``movies_cleanse``. JSON is assembled with
+string functions (not ``to_json``) because the two engines format JSON
+differently and the archive must be byte-identical whichever engine wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from moviepipe.contract.archive import TYPE1_ATTRIBUTES, TYPE2_ATTRIBUTES
+from movies_cleanse import DECIMAL_OUTPUTS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS
+from movies_engine import api_for
+
+HASH_SEPARATOR = "\u001f"  # unit separator: never in cleansed text
+HASH_NULL = "\u001e"  # record separator: the NULL token, distinct from any text
+DATE_OUTPUTS = frozenset({"RELEASED", "DVD"})
+
+
+class RawLayout:
+    """What the raw file's header holds, and under which frame column each field travels.
+
+    ``header``: the file's column names in file order; ``column_of``: file name ->
+    frame column; ``extras``: file names outside the contract (packed into EXTRA);
+    ``missing``: contract names the file lacks (NULL in every row).
+    """
+
+    def __init__(self, header: list[str], column_of: dict[str, str], extras: list[str], missing: list[str]):
+        self.header = header
+        self.column_of = column_of
+        self.extras = extras
+        self.missing = missing
+
+    @property
+    def carried(self) -> list[str]:
+        """Frame columns of the raw record: every contract field (NULL when missing), then the extras."""
+        from movies_cleanse import INPUT_COLUMNS, raw
+
+        return [raw(name) for name in INPUT_COLUMNS] + [self.column_of[name] for name in self.extras]
+
+
+# ---------------------------------------------------------------- JSON text
+def json_string(F, col):
+    """A JSON string literal for text ``col`` ('null' when NULL).
+
+    Escapes backslash, quote, newline, carriage return and tab; other control
+    characters (never seen in the sources) become U+FFFD.
+    """
+    t = F.regexp_replace(col, r"\\", r"\\\\")
+    t = F.regexp_replace(t, '"', r'\\"')
+    t = F.regexp_replace(t, "\n", r"\\n")
+    t = F.regexp_replace(t, "\r", r"\\r")
+    t = F.regexp_replace(t, "\t", r"\\t")
+    t = F.regexp_replace(t, "[\u0000-\u0008\u000b\u000c\u000e-\u001f]", "\ufffd")
+    return F.when(col.isNull(), F.lit("null")).otherwise(F.concat(F.lit('"'), t, F.lit('"')))
+
+
+def json_object(F, pairs: list[tuple[str, object]], *, skip_nulls: bool):
+    """``{"name": "text", ...}`` from (key, text column) pairs in order; keys escaped here in Python.
+
+    ``skip_nulls``: leave out NULL members (and return NULL when none is left);
+    otherwise NULL members are written as ``null``.
+    """
+    members = []
+    for key, col in pairs:
+        member = F.concat(F.lit(json.dumps(key, ensure_ascii=False) + ":"), json_string(F, col))
+        members.append(F.when(col.isNotNull(), member) if skip_nulls else member)
+    if not members:
+        return F.lit(None).cast("string")
+    body = F.concat(F.lit("{"), F.concat_ws(",", *members), F.lit("}"))
+    return F.when(body != "{}", body) if skip_nulls else body
+
+
+def record_json(F, layout: RawLayout):
+    """The original raw record as one JSON object: every file column, file order, NULL as null."""
+    return json_object(F, [(name, F.col(layout.column_of[name])) for name in layout.header], skip_nulls=False)
+
+
+def extra_json(F, layout: RawLayout):
+    """EXTRA: the raw columns outside the contract (source extras, drift) with a value; NULL if none."""
+    return json_object(F, [(name, F.col(layout.column_of[name])) for name in layout.extras], skip_nulls=True)
+
+
+# ---------------------------------------------------------------- hashes
+def hash_text(F, name: str):
+    """The text of output column ``name`` inside a hash (the same characters on both engines).
+
+    Numbers as ``decimal(20,4)`` text ('148.0000'), dates ``yyyy-MM-dd``, text as is.
+    """
+    col = F.col(name)
+    if name in INTEGER_OUTPUTS or name in DECIMAL_OUTPUTS:
+        return col.cast("decimal(20,4)").cast("string")
+    if name in DATE_OUTPUTS:
+        return F.date_format(col, "yyyy-MM-dd")
+    return col
+
+
+def attribute_hash(F, names: tuple[str, ...]):
+    """SHA-256 hex of ``names`` joined by U+001F, NULL as U+001E (so NULL differs from any text)."""
+    parts = [F.coalesce(hash_text(F, name), F.lit(HASH_NULL)) for name in names]
+    return F.sha2(F.concat_ws(HASH_SEPARATOR, *parts), 256)
+
+
+# ---------------------------------------------------------------- derived
+def runtime_band(F, minutes):
+    """RUNTIME_BAND from RUNTIME_MINUTES: short <= 40 < standard <= 90 < long <= 150 < epic."""
+    band = None
+    for upper, name in RUNTIME_BANDS:
+        condition = minutes <= F.lit(upper)
+        band = F.when(condition, F.lit(name)) if band is None else band.when(condition, F.lit(name))
+    return F.when(minutes.isNotNull(), band.otherwise(F.lit(RUNTIME_BAND_OVER)))
+
+
+def enrich(df, layout: RawLayout):
+    """Add DECADE, RUNTIME_BAND, PRIMARY_GENRE, CHANGE_HASH, TYPE1_HASH and EXTRA."""
+    F = api_for(df).F
+    year = F.col("YEAR")
+    first_genre = F.regexp_extract(F.col("GENRES"), "^([^,]+)", 1)
+    df = df.select(
+        "*",
+        (year - year % 10).alias("DECADE"),
+        runtime_band(F, F.col("RUNTIME_MINUTES")).alias("RUNTIME_BAND"),
+        F.when(first_genre != "", first_genre).alias("PRIMARY_GENRE"),
+        extra_json(F, layout).alias("EXTRA"),
+    )
+    return df.select(
+        "*",
+        attribute_hash(F, TYPE2_ATTRIBUTES).alias("CHANGE_HASH"),
+        attribute_hash(F, TYPE1_ATTRIBUTES).alias("TYPE1_HASH"),
+    )
