@@ -8,13 +8,14 @@ the GlueContext instead and never calls ``make_session``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
 
 
-def make_session(engine: str = DEFAULT_ENGINE, *, shuffle_partitions: int = 4):
+def make_session(engine: str = DEFAULT_ENGINE, *, shuffle_partitions: int = 4, memory_limit: str | None = None):
     """Return a session for ``engine``: ``"duckdb"`` (sqlframe DuckDBSession) or ``"spark"``.
 
     ``"spark"`` is a local ``local[2]`` PySpark session with quiet logs and few
@@ -24,7 +25,12 @@ def make_session(engine: str = DEFAULT_ENGINE, *, shuffle_partitions: int = 4):
     if engine == "duckdb":
         from sqlframe.duckdb import DuckDBSession
 
-        return DuckDBSession.builder.getOrCreate()
+        session = DuckDBSession.builder.getOrCreate()
+        if memory_limit:  # DuckDB would take 80% of the machine; beyond the cap it spills to disk
+            if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit.strip(), re.IGNORECASE):
+                raise ValueError(f"memory limit {memory_limit!r} is not a size like 2GB")
+            session._conn.execute(f"SET memory_limit = '{memory_limit.strip()}'")
+        return session
     if engine == "spark":
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise RuntimeError("engine 'spark' needs Java 17: no 'java' on PATH and JAVA_HOME unset")

@@ -77,9 +77,18 @@ def record_json(F, layout: RawLayout):
     return json_object(F, [(name, F.col(layout.column_of[name])) for name in layout.header], skip_nulls=False)
 
 
+#: Raw-contract fields with no archive column of their own: they ride in EXTRA, so nothing is dropped.
+UNARCHIVED_RAW_COLUMNS: tuple[str, ...] = ("tomatoConsensus", "tomatoImage")
+
+
 def extra_json(F, layout: RawLayout):
-    """EXTRA: the raw columns outside the contract (source extras, drift) with a value; NULL if none."""
-    return json_object(F, [(name, F.col(layout.column_of[name])) for name in layout.extras], skip_nulls=True)
+    """EXTRA: the raw fields the archive has no column for (the unarchived contract fields, source
+    extras, drifted columns) that hold a value, in that order; NULL if none does."""
+    from movies_cleanse import raw
+
+    pairs = [(name, F.col(raw(name))) for name in UNARCHIVED_RAW_COLUMNS]
+    pairs += [(name, F.col(layout.column_of[name])) for name in layout.extras]
+    return json_object(F, pairs, skip_nulls=True)
 
 
 # ---------------------------------------------------------------- hashes

@@ -3,7 +3,11 @@
 ``glue/movies_job.py`` is the entry script; every other ``glue/*.py`` is an
 extra Python file (``--extra-py-files``). They are uploaded to the artifacts
 bucket under ``glue-scripts/`` and re-uploaded whenever their content changes.
-The runtime starts a run with only ``--batch_id``: the bucket URIs are defaults.
+The job also imports ``moviepipe.contract`` (manifest validation, the archive
+contract): it is shipped as ``moviepipe_contract.zip`` among the extra files, and
+its one dependency, jsonschema, through ``--additional-python-modules``. The cloud
+runtime starts each run with ``--batch_id``, ``--processed_uri`` (the batch's raw
+CSV) and ``--archive_uri``; the defaults below only name the buckets.
 
 The catalog tables let Athena query what the pipeline wrote without Snowflake;
 their columns come from the contract (processed) and the pipes' COPY column
@@ -30,6 +34,21 @@ ENTRY_SCRIPT = "movies_job.py"
 SCRIPTS_PREFIX = "glue-scripts/"
 #: Archive prefixes the job writes (one per contract entity); the pipes' stage paths read the same ones.
 ARCHIVE_PREFIXES = tuple(f"{entity}/" for entity in archive_contract.ENTITIES)
+#: Where the job writes its result JSON (row counts), outside every pipe's prefix.
+RESULTS_PREFIX = "_results/"
+CONTRACT_ZIP = "moviepipe_contract.zip"
+#: The contract's only third-party dependency, installed by Glue at job start.
+ADDITIONAL_MODULES = "jsonschema>=4.22"
+
+
+def contract_files(root: Path = REPO_ROOT) -> dict[str, Path]:
+    """``moviepipe/__init__.py`` and ``moviepipe/contract/``: what the job imports from the package."""
+    pkg = root / "moviepipe"
+    files = {"moviepipe/__init__.py": pkg / "__init__.py"}
+    for path in sorted((pkg / "contract").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            files[path.relative_to(root).as_posix()] = path
+    return files
 
 
 def script_files(root: Path = REPO_ROOT) -> tuple[Path, list[Path]]:
@@ -74,7 +93,15 @@ class GlueJob(pulumi.ComponentResource):
 
         self.script = upload(entry, f"{SCRIPTS_PREFIX}{entry.name}")
         self.extra_files = [upload(p, f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
+        contract = contract_files()
+        self.contract_zip = aws.s3.BucketObjectv2(
+            f"{name}-contract", bucket=artifacts.bucket.id, key=f"{SCRIPTS_PREFIX}lib/{CONTRACT_ZIP}",
+            source=pulumi.AssetArchive({arc: pulumi.FileAsset(str(path)) for arc, path in contract.items()}),
+            source_hash=hashlib.md5(b"".join(arc.encode() + path.read_bytes() for arc, path in contract.items()))
+            .hexdigest(), content_type="application/zip", opts=child)
+        self.extra_files.append(self.contract_zip)
         extra_uris = [artifacts.uri(f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
+        extra_uris.append(artifacts.uri(f"{SCRIPTS_PREFIX}lib/{CONTRACT_ZIP}"))
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws-glue/jobs/{job_name}",
@@ -93,7 +120,7 @@ class GlueJob(pulumi.ComponentResource):
             iam.allow("ReadProcessed", ["s3:GetObject"], [iam.objects(lake.processed.arn, "*/batch_id=*")]),
             # Spark rewrites a batch folder on retry (overwrite), hence Delete; only the entity prefixes.
             iam.allow("WriteArchive", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                      [iam.objects(archive, f"{p}*") for p in ARCHIVE_PREFIXES]),
+                      [iam.objects(archive, f"{p}*") for p in (*ARCHIVE_PREFIXES, RESULTS_PREFIX)]),
             iam.kms_use(lake.key.arn, write=True),
             iam.allow("GlueLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                       [pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws-glue/*")]),
@@ -117,6 +144,7 @@ class GlueJob(pulumi.ComponentResource):
                 "--job-language": "python",
                 # Glue rejects an empty --extra-py-files, so the key exists only with files.
                 **({"--extra-py-files": pulumi.Output.all(*extra_uris).apply(",".join)} if extra_uris else {}),
+                "--additional-python-modules": ADDITIONAL_MODULES,
                 "--processed_uri": lake.processed.uri(),
                 "--archive_uri": lake.archive.uri(),
                 "--TempDir": artifacts.uri(GLUE_TEMP_PREFIX),

@@ -53,14 +53,14 @@ def load_glue_modules():
 _SESSIONS: dict[str, object] = {}
 
 
-def transform_session(engine: str):
+def transform_session(engine: str, memory_limit: str | None = None):
     """One transform session per engine per process: start-up (a JVM, or sqlframe's
     planning caches) is paid once, and sqlframe's session is a process-wide singleton
     that cannot be reopened once stopped. Stopped at interpreter exit."""
     if engine not in _SESSIONS:
         engine_module, _ = load_glue_modules()
         try:
-            _SESSIONS[engine] = engine_module.make_session(engine)
+            _SESSIONS[engine] = engine_module.make_session(engine, memory_limit=memory_limit)
         except ImportError as error:
             raise StageError("transform", f"engine '{engine}' needs {error.name}: "
                                           "pip install -e '.[spark]'") from None
@@ -142,7 +142,7 @@ class LocalRuntime:
 
     def transform(self, batch_id: str, raw_key: str) -> dict:
         _, transform_module = load_glue_modules()
-        session = transform_session(self.settings.engine)
+        session = transform_session(self.settings.engine, self.settings.duckdb_memory_limit)
         return transform_module.run_batch(session, str(self.processed.path(raw_key)), str(self.archive.root), batch_id)
 
     def load(self) -> list:

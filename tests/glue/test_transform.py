@@ -79,6 +79,22 @@ def test_empty_batch_writes_header_only_files(duck, tmp_path):
         assert read_rows(path) == []
 
 
+def test_contract_fields_without_an_archive_column_ride_in_extra(duck, tmp_path):
+    raw = tmp_path / "consensus.csv"
+    values = {name: "" for name in INPUT_COLUMNS}
+    values.update(imdbID="tt0111161", Title="The Shawshank Redemption", Year="1994", Type="movie",
+                  lastUpdated="2026-10-20", sourceId="1", tomatoConsensus='Hope, "patience", and time.',
+                  tomatoImage="certified")
+    with open(raw, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=INPUT_COLUMNS)
+        writer.writeheader()
+        writer.writerow(values)
+    result = run_batch(duck, str(raw), str(tmp_path / "out"), "b-consensus")
+    movie = read_rows(tmp_path / "out" / result["files"]["movies"])[0]
+    assert json.loads(movie["EXTRA"]) == {"tomatoConsensus": 'Hope, "patience", and time.',
+                                          "tomatoImage": "certified"}
+
+
 # ---------------------------------------------------------------- manifest, drift, deletes
 def test_api_batch_uses_manifest_deletes_and_drift(api_batch_run):
     result = api_batch_run.result

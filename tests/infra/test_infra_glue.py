@@ -36,13 +36,21 @@ def test_entry_script_exists_in_the_repo():
     assert (REPO_ROOT / "glue" / glue_job.ENTRY_SCRIPT).is_file(), "glue/movies_job.py is missing"
 
 
-def test_every_other_glue_module_is_an_extra_python_file(stack):
+def test_every_other_glue_module_and_the_contract_are_extra_python_files(stack):
     _, extras = glue_job.script_files()
     expected = [artifacts_uri(stack, f"glue-scripts/lib/{p.name}") for p in extras]
+    expected.append(artifacts_uri(stack, f"glue-scripts/lib/{glue_job.CONTRACT_ZIP}"))
     args = job(stack).inputs["defaultArguments"]
     assert args["--extra-py-files"].split(",") == expected
-    uploaded = {o.inputs["key"] for o in stack.of("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert {f"glue-scripts/lib/{p.name}" for p in extras} <= uploaded
+    uploaded = {o.inputs["key"]: o for o in stack.of("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert {f"glue-scripts/lib/{p.name}" for p in extras} <= set(uploaded)
+    contract_zip = uploaded[f"glue-scripts/lib/{glue_job.CONTRACT_ZIP}"]
+    members = set(contract_zip.inputs["source"].assets)
+    assert {"moviepipe/__init__.py", "moviepipe/contract/__init__.py", "moviepipe/contract/archive.py",
+            "moviepipe/contract/manifest.schema.json"} <= members
+    assert args["--additional-python-modules"].startswith("jsonschema")
+
+
 
 
 def test_default_arguments_point_at_the_buckets_and_log_group(stack):

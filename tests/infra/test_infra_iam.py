@@ -30,13 +30,13 @@ def test_snowflake_reads_only_the_load_prefixes(stack):
     assert not any(a.startswith("s3:Put") or a.startswith("s3:Delete") for a in actions)
 
 
-def test_glue_writes_only_archive_load_prefixes(stack):
+def test_glue_writes_only_archive_load_prefixes_and_its_results(stack):
     role = stack.one("aws:iam/role:Role", "glue")
     (policy,) = [p for p in stack.of(policies.ROLE_POLICY) if p.inputs["role"] == role.id]
     archive = stack.by_id(stack.exports["archiveBucket"]).outputs["arn"]
     writes = [r for s in json.loads(policy.inputs["policy"])["Statement"] if "s3:PutObject" in s["Action"]
               for r in s["Resource"] if r.startswith(archive)]
-    assert sorted(writes) == [f"{archive}/{p}*" for p in ENTITY_PREFIXES]
+    assert sorted(writes) == sorted([f"{archive}/{p}*" for p in ENTITY_PREFIXES] + [f"{archive}/_results/*"])
 
 
 def test_kms_key_rotates(stack):
