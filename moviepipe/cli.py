@@ -93,7 +93,7 @@ def _summary(result: dict) -> None:
     console.print(table)
     console.print("[bold]Outputs[/]")
     for stage, timing in result["_timings"].items():
-        if timing.get("where"):
+        if timing.get("where") and not _staging_gone(timing["where"]):
             console.print(f"  {stage:<10} {timing['where']}", soft_wrap=True, highlight=False)
     merge = result.get("merge", {})
     rec = result.get("reconcile", {})
@@ -102,6 +102,11 @@ def _summary(result: dict) -> None:
                   f"versions, {merge.get('closed_versions', 0):,} closed · {result['_seconds']:.1f}s in all")
     console.print(f"[dim]outputs under {result.get('home')}; try: moviepipe status · moviepipe sql "
                   f"\"SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE WHERE IS_CURRENT\"[/]")
+
+
+def _staging_gone(where: str) -> bool:
+    """The work folder and zip are removed once a batch commits: not worth pointing at."""
+    return where.startswith("/") and not os.path.exists(where)
 
 
 def _n(value) -> str:

@@ -19,7 +19,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from moviepipe.contract.archive import DELETES_COLUMNS, DELETES_FILE
 from moviepipe.contract import (
     CONTRACT_VERSION,
     MANIFEST_NAME,
@@ -28,8 +27,10 @@ from moviepipe.contract import (
     sha256_file,
     validate_manifest,
 )
+from moviepipe.contract.archive import DELETES_COLUMNS, DELETES_FILE
 
 _ZIP_EPOCH = (2000, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 1
 
 
 @dataclass
@@ -101,10 +102,13 @@ def zip_batch(raw: RawFiles, manifest: dict, zip_path: Path) -> Path:
     (raw.folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     temp = zip_path.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    # Deflate level 1: a third of level 6's time for ~10% more bytes; Parquet is compressed already,
+    # so it is stored as it is.
+    with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for name in [MANIFEST_NAME, *sorted(item["name"] for item in manifest["files"])]:
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".parquet") else zipfile.ZIP_DEFLATED
+            info._compresslevel = ZIP_LEVEL  # open(info, "w") ignores the archive's level (public in 3.13)
             info.external_attr = 0o644 << 16
             with open(raw.folder / name, "rb") as source, archive.open(info, "w") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)

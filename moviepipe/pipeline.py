@@ -21,7 +21,6 @@ from moviepipe.errors import BatchRejected, ReconciliationError, StageError
 from moviepipe.ledger import StageRecord, utcnow
 from moviepipe.packaging import add_deletes_file, build_manifest, write_raw_files, zip_batch
 from moviepipe.runtime import Runtime
-from moviepipe.state import SourceSnapshots
 from moviepipe.warehouse import DIM_MOVIE_STREAMS, MOVIES_PIPE, REJECTED_PIPE
 from moviepipe.sources.sql import SqlBatchPlan, SqlSource
 
@@ -60,11 +59,6 @@ def stage(rt: Runtime, batch_id: str, name: str, source: str | None = None):
 # Extract and package (the SQL source)
 # --------------------------------------------------------------------------- #
 
-def source_snapshots(rt: Runtime) -> SourceSnapshots:
-    """Key scans and column-type baselines, kept beside the watermarks."""
-    return getattr(rt, "snapshots", None) or SourceSnapshots(Path(rt.watermarks.path).parent / "sources")
-
-
 def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatchPlan:
     """The next batch of ``source``: past the stored watermark (or everything, on a full refresh).
 
@@ -72,7 +66,7 @@ def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatch
     recorded; delete detection diffs a fresh key scan against its key scan.
     """
     low = None if full_refresh else rt.watermarks.get(source.source_key)
-    snapshots = source_snapshots(rt)
+    snapshots = rt.snapshots
     if hasattr(source, "check_retyped"):
         source.check_retyped(snapshots.column_types(source.source_key))
     if getattr(source, "detect_deletes", False):
@@ -124,7 +118,7 @@ def commit(rt: Runtime, source: SqlSource, batch: SqlBatchPlan) -> None:
     current_keys = getattr(batch, "current_keys", None)
     column_types = getattr(batch, "column_types", None)
     if current_keys is not None or column_types:
-        source_snapshots(rt).commit(source.source_key, keys=current_keys, column_types=column_types or None)
+        rt.snapshots.commit(source.source_key, keys=current_keys, column_types=column_types or None)
     shutil.rmtree(rt.work_dir / batch.batch_id, ignore_errors=True)
     (rt.work_dir / f"{batch.batch_id}.zip").unlink(missing_ok=True)
 

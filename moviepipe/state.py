@@ -1,26 +1,37 @@
-"""Watermarks kept between runs, one per source, in a small JSON file.
+"""What runs remember between them, per source: watermarks, key scans, column baselines.
 
-A watermark moves only after its batch is merged and reconciled, so a crash
-anywhere before that re-extracts the same range (same batch id) next time.
+All of it lives in an ``ObjectStore`` (a folder locally, the state bucket in the
+cloud: an ECS task's disk does not outlive its run) and moves only after a batch
+reconciles, so a crash anywhere re-plans the same batch: same range, same
+deletes, same batch id. Two runs of one source never overlap (the flows hold a
+per-source concurrency slot), so a read-modify-write of the watermarks object
+is safe; each run rewrites only its own source's entry after re-reading it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
+
+from moviepipe.objectstore import ObjectStore
+
+WATERMARKS_KEY = "state/watermarks.json"
+SOURCES_PREFIX = "state/sources/"
 
 
 class WatermarkStore:
-    def __init__(self, path: Path):
-        self.path = path
+    """One JSON object: source key -> the high watermark and batch of its last committed batch."""
+
+    def __init__(self, store: ObjectStore, key: str = WATERMARKS_KEY):
+        self.store = store
+        self.key = key
 
     def _read(self) -> dict:
-        if not self.path.exists():
+        if not self.store.exists(self.key):
             return {}
-        return json.loads(self.path.read_text(encoding="utf-8"))
+        return json.loads(self.store.get_bytes(self.key))
 
     def get(self, source_key: str) -> str | None:
         return self._read().get(source_key, {}).get("high")
@@ -29,50 +40,40 @@ class WatermarkStore:
         data = self._read()
         data[source_key] = {"high": high, "batch_id": batch_id,
                             "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-        os.replace(handle.name, self.path)
+        self.store.put_bytes(self.key, json.dumps(data, indent=2).encode())
 
 
 class SourceSnapshots:
     """What the last committed batch saw of a source: its keys and its column types.
 
-    Kept beside the watermarks and advanced together with them (after the batch
-    reconciles), so a crash re-detects the same deletes and the same drift.
     The key scan is what delete detection diffs against; the column types are
     the baseline retyped columns are found against.
     """
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, store: ObjectStore, prefix: str = SOURCES_PREFIX):
+        self.store = store
+        self.prefix = prefix
 
-    def _dir(self, source_key: str) -> Path:
-        import hashlib
-
-        return self.folder / hashlib.sha256(source_key.encode()).hexdigest()[:16]
+    def _key(self, source_key: str, name: str) -> str:
+        return f"{self.prefix}{hashlib.sha256(source_key.encode()).hexdigest()[:16]}/{name}"
 
     def keys(self, source_key: str):
         import pyarrow.parquet as pq
 
-        path = self._dir(source_key) / "keys.parquet"
-        return pq.read_table(path) if path.exists() else None
+        key = self._key(source_key, "keys.parquet")
+        return pq.read_table(io.BytesIO(self.store.get_bytes(key))) if self.store.exists(key) else None
 
     def column_types(self, source_key: str) -> dict | None:
-        path = self._dir(source_key) / "columns.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        key = self._key(source_key, "columns.json")
+        return json.loads(self.store.get_bytes(key)) if self.store.exists(key) else None
 
     def commit(self, source_key: str, keys=None, column_types: dict | None = None) -> None:
         import pyarrow.parquet as pq
 
-        folder = self._dir(source_key)
-        folder.mkdir(parents=True, exist_ok=True)
         if keys is not None:
-            temp = folder / "keys.parquet.tmp"
-            pq.write_table(keys, temp)
-            os.replace(temp, folder / "keys.parquet")
+            buffer = io.BytesIO()
+            pq.write_table(keys, buffer)
+            self.store.put_bytes(self._key(source_key, "keys.parquet"), buffer.getvalue())
         if column_types is not None:
-            temp = folder / "columns.json.tmp"
-            temp.write_text(json.dumps(column_types,
-                                       indent=2, sort_keys=True), encoding="utf-8")
-            os.replace(temp, folder / "columns.json")
+            self.store.put_bytes(self._key(source_key, "columns.json"),
+                                 json.dumps(column_types, indent=2, sort_keys=True).encode())

@@ -18,7 +18,7 @@ from moviepipe.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from moviepipe.ledger import Ledger
-    from moviepipe.state import WatermarkStore
+    from moviepipe.state import SourceSnapshots, WatermarkStore
     from moviepipe.warehouse.client import Warehouse
 
 
@@ -32,6 +32,7 @@ class Runtime(Protocol):
     archive: ObjectStore
     work_dir: Path  # where batches are staged before landing
     watermarks: "WatermarkStore"
+    snapshots: "SourceSnapshots"
     warehouse: "Warehouse"
     ledger: "Ledger"
 

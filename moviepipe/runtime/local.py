@@ -20,7 +20,7 @@ from moviepipe.errors import StageError
 from moviepipe.ledger import Ledger
 from moviepipe.objectstore import LocalObjectStore
 from moviepipe.settings import Settings
-from moviepipe.state import WatermarkStore
+from moviepipe.state import SourceSnapshots, WatermarkStore
 from moviepipe.warehouse.client import Warehouse, local_warehouse
 from moviepipe.warehouse.emulator import LocalSnowflake
 
@@ -99,7 +99,9 @@ class LocalRuntime:
         self.landing = LocalObjectStore(buckets / "landing", "landing")
         self.processed = LocalObjectStore(buckets / "processed", "processed")
         self.archive = LocalObjectStore(buckets / "archive", "archive")
-        self.watermarks = WatermarkStore(self.home / "state" / "watermarks.json")
+        state = LocalObjectStore(self.home, bucket="state")
+        self.watermarks = WatermarkStore(state)
+        self.snapshots = SourceSnapshots(state)
         self.alerts = FanoutAlerts(LocalAlerts(self.home / "alerts.jsonl"), secondary_targets(settings))
         self.work_dir = self.home / "work"
 

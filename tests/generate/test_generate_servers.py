@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 
 import moviepipe.generate as synthetic
 from moviepipe.sources.sql import SqlSource
-
-SERVERS = {
-    "postgresql": ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
-    "mariadb": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}?charset=utf8mb4"),
-}
+from tests.servers import SERVERS, scratch_database
 
 
 @pytest.fixture(params=sorted(SERVERS))
 def empty_database(request):
-    admin_url, template = SERVERS[request.param]
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
-        pytest.skip(f"{request.param} not reachable at {admin_url}: {str(error).splitlines()[0]}")
-    db = f"moviepipe_gen_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {db}" + (" CHARACTER SET utf8mb4" if request.param == "mariadb" else "")))
-    try:
-        yield template.format(db=db)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}" + (" WITH (FORCE)" if request.param == "postgresql" else "")))
-        admin.dispose()
+    with scratch_database(request.param, "moviepipe_gen") as url:
+        yield url
 
 
 def test_generate_and_change_on_a_server(empty_database):

@@ -8,15 +8,13 @@ the source). Skips with the reason when a server is not reachable; CI has both.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-import sqlalchemy as sa
 
 from flows.pipeline import run_flow
 from tests.conftest import default_db_path
 from tests.conftest import warehouse_query as query
-from tests.sources.test_sql_servers import SERVERS, copy_sqlite_to
+from tests.servers import SERVERS, scratch_database
+from tests.sources.test_sql_servers import copy_sqlite_to
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -43,18 +41,7 @@ def sqlite_dimension(tmp_path_factory):
 
 @pytest.mark.parametrize("server", sorted(SERVERS))
 def test_default_dataset_from_a_server_gives_the_sqlite_dimension(server, sqlite_dimension, tmp_path, monkeypatch):
-    admin_url, template = SERVERS[server]
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
-        pytest.skip(f"{server} not reachable at {admin_url}: {str(error).splitlines()[0]}")
-    db = f"moviepipe_full_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {db}" + (" CHARACTER SET utf8mb4" if server == "mariadb" else "")))
-    try:
-        url = template.format(db=db)
+    with scratch_database(server, "moviepipe_full") as url:
         copy_sqlite_to(default_db_path(), url)
         home = tmp_path / "home"
         monkeypatch.setenv("MOVIEPIPE_HOME", str(home))
@@ -63,7 +50,3 @@ def test_default_dataset_from_a_server_gives_the_sqlite_dimension(server, sqlite
         assert result["reconcile"]["extracted"] == 17472
         assert result["reconcile"]["balanced"]
         assert dimension(home) == sqlite_dimension
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}" + (" WITH (FORCE)" if server == "postgresql" else "")))
-        admin.dispose()

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
 from moviepipe.sources.sql import SqlSource
-
-SERVERS = {
-    "postgresql": ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
-    "mariadb": ("mysql+pymysql://root@127.0.0.1:3306/", "mysql+pymysql://root@127.0.0.1:3306/{db}?charset=utf8mb4"),
-}
-
+from tests.servers import SERVERS, scratch_database
 
 def copy_sqlite_to(sqlite_path, url: str) -> None:
     """Create omdb and tomatoes in the server with the source's column types, and copy the rows."""
@@ -39,27 +32,9 @@ def copy_sqlite_to(sqlite_path, url: str) -> None:
 
 @pytest.fixture(params=sorted(SERVERS))
 def server_url(request, subset_db):
-    admin_url, template = SERVERS[request.param]
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
-        pytest.skip(f"{request.param} not reachable at {admin_url}: {str(error).splitlines()[0]}")
-    db = f"moviepipe_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {db}" + (" CHARACTER SET utf8mb4" if request.param == "mariadb" else "")))
-    url = template.format(db=db)
-    try:
+    with scratch_database(request.param) as url:
         copy_sqlite_to(subset_db, url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            if request.param == "postgresql":
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-            else:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {db}"))
-        admin.dispose()
 
 
 def extract_all(url: str) -> pa.Table:

@@ -31,12 +31,11 @@ from typing import Callable
 from moviepipe.alerts import FanoutAlerts, SnsAlerts, secondary_targets
 from moviepipe.errors import StageError
 from moviepipe.ledger import Ledger
-from moviepipe.objectstore import S3ObjectStore
+from moviepipe.objectstore import LocalObjectStore, S3ObjectStore
 from moviepipe.packaging import read_manifest_from_zip
 from moviepipe.runtime.cloud import aws
 from moviepipe.runtime.cloud.polling import wait_for
 from moviepipe.runtime.cloud.snowflake import TASK_TERMINAL, PipeLoad, SnowflakeControl, TaskOutcome, connect
-from moviepipe.runtime.cloud.state import S3WatermarkStore
 from moviepipe.settings import Settings
 from moviepipe.state import SourceSnapshots, WatermarkStore
 from moviepipe.warehouse.client import Warehouse
@@ -65,11 +64,12 @@ class CloudRuntime:
         self.processed = S3ObjectStore(settings.processed_bucket, self.s3)
         self.archive = S3ObjectStore(settings.archive_bucket, self.s3)
         self.work_dir = settings.home_dir / "work"
-        self.watermarks = (S3WatermarkStore(S3ObjectStore(settings.state_bucket, self.s3)) if settings.state_bucket
-                           else WatermarkStore(settings.home_dir / "state" / "watermarks.json"))
-        # Key scans / column baselines for delete and drift detection (moviepipe.pipeline.plan).
-        # Local files: on an ephemeral container, mount a volume at MOVIEPIPE_HOME to keep them.
-        self.snapshots = SourceSnapshots(settings.home_dir / "state" / "sources")
+        # Watermarks, key scans and column baselines: in the state bucket (a container's disk
+        # does not outlive the run), or under MOVIEPIPE_HOME when no state bucket is configured.
+        state = (S3ObjectStore(settings.state_bucket, self.s3) if settings.state_bucket
+                 else LocalObjectStore(settings.home_dir, bucket="state"))
+        self.watermarks = WatermarkStore(state)
+        self.snapshots = SourceSnapshots(state)
         self.alerts = FanoutAlerts(SnsAlerts(settings.alert_topic_arn, self._client("sns")),
                                    secondary_targets(settings))
         self._landed: dict[str, aws.LandedZip] = {}

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from moviepipe.contract import WATERMARK_COLUMN, make_batch_id
 from moviepipe.errors import SourceError
 from moviepipe.sources.sql import helpers
-from moviepipe.sources.sql.mapping import load_mapping, mapping_options
+from moviepipe.sources.sql.mapping import mapping_options
 from moviepipe.sources.sql.settings import (
     DEFAULT_CHUNK_ROWS,
     DEFAULT_DB_PACKAGE,
