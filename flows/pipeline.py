@@ -13,7 +13,6 @@ stages they add what orchestration owns:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from prefect import flow, task
@@ -78,16 +77,14 @@ def carry_batch(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int)
 def _start(settings: Settings) -> tuple[Runtime, dict]:
     """Build the runtime and record what the hooks need if the run fails or completes."""
     ctx = reporting.context()
-    ctx.update(home=str(settings.home_dir), source=None, batch_id=None,
-               alert_on_success=settings.alert_on_success if settings.alert_on_success is not None
-               else settings.runtime == "cloud")
+    ctx.update(home=str(settings.home_dir), source=None, batch_id=None, alert_on_success=settings.success_alerts)
     rt = build_runtime(settings)
     ctx["alert"] = rt.alert
     return rt, ctx
 
 
 def _finish(rt: Runtime, ctx: dict, result: dict, key: str | None) -> dict:
-    reporting.publish_artifacts(rt, result["batch_id"], key)
+    reporting.publish_artifacts_safely(rt, result["batch_id"], key)  # the batch is committed by now
     ctx["summary"] = {"batch_id": result["batch_id"], "source": result.get("source"),
                       **{k: result["reconcile"][k] for k in ("extracted", "loaded", "rejected")},
                       "new_versions": result["merge"].get("new_versions")}
@@ -110,7 +107,7 @@ def _run_source(rt: Runtime, ctx: dict, settings: Settings, source: Source, full
         finally:
             source.close()
         zip_path = package_task(rt, batch, raw, source.kind)
-        key = pipeline.landing_key(_slug(batch.source_name), batch.batch_id)
+        key = pipeline.landing_key(batch.source_name, batch.batch_id)
         try:
             result = carry_batch(rt, batch.batch_id, zip_path, key, raw.rows)
         except Exception:
@@ -135,7 +132,8 @@ def _nothing_new(batch) -> dict:
     return {"status": "unchanged", "source": batch.source_name, "watermark": batch.low}
 
 
-@flow(name="moviepipe-run", on_failure=[reporting.on_failure], on_completion=[reporting.on_completion])
+@flow(name="moviepipe-run", on_failure=[reporting.on_failure], on_crashed=[reporting.on_failure],
+      on_completion=[reporting.on_completion])
 def run_flow(source: str | None = None, engine: str | None = None, full_refresh: bool = False,
              home: str | None = None, mapping: str | None = None) -> dict:
     """Extract new rows from the source (a SQL database, or ``omdb``) and carry them into the warehouse."""
@@ -148,7 +146,8 @@ def run_flow(source: str | None = None, engine: str | None = None, full_refresh:
         rt.close()
 
 
-@flow(name="moviepipe-backfill", on_failure=[reporting.on_failure], on_completion=[reporting.on_completion])
+@flow(name="moviepipe-backfill", on_failure=[reporting.on_failure], on_crashed=[reporting.on_failure],
+      on_completion=[reporting.on_completion])
 def backfill_flow(window_from: str, window_to: str, source: str | None = None, engine: str | None = None,
                   home: str | None = None, mapping: str | None = None) -> dict:
     """Re-extract the rows whose watermark is in [window_from, window_to] as one batch; the watermark stays.
@@ -172,7 +171,8 @@ def _current_ids(rt: Runtime) -> list[str]:
     return [row["IMDB_ID"] for row in rows]
 
 
-@flow(name="moviepipe-ingest", on_failure=[reporting.on_failure], on_completion=[reporting.on_completion])
+@flow(name="moviepipe-ingest", on_failure=[reporting.on_failure], on_crashed=[reporting.on_failure],
+      on_completion=[reporting.on_completion])
 def ingest_flow(zip_path: str, engine: str | None = None, home: str | None = None) -> dict:
     """Carry a batch zip produced elsewhere (following the manifest contract) into the warehouse."""
     settings = load_settings(engine=engine, home=home)
@@ -188,7 +188,7 @@ def ingest_flow(zip_path: str, engine: str | None = None, home: str | None = Non
             # Not readable as a batch: land it anyway so the unzip stage quarantines it with its reason.
             batch_id, rows = f"ingest-{sha256_file(path)[:12]}", 0
         ctx.update(batch_id=batch_id, source=f"ingest:{path.name}")
-        key = f"incoming/ingest/{_slug(path.stem)}.zip"
+        key = f"incoming/ingest/{pipeline.slug(path.stem)}.zip"
         with source_lock(f"ingest|{key}", f"ingest {path.stem}", settings.source_lock_wait):
             try:
                 result = carry_batch(rt, batch_id, path, key, rows)
@@ -199,7 +199,3 @@ def ingest_flow(zip_path: str, engine: str | None = None, home: str | None = Non
                                  **result, "ledger": rt.ledger.rows(batch_id), "home": str(settings.home_dir)}, key)
     finally:
         rt.close()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "source"

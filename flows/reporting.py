@@ -103,7 +103,8 @@ def publish_artifacts(rt, batch_id: str | None, landing_key: str | None = None) 
 
 
 def publish_artifacts_safely(rt, batch_id: str | None, landing_key: str | None = None) -> None:
-    """On the failure path: artifacts are best effort, the run's own error is what must surface."""
+    """Artifacts are best effort: on the failure path the run's own error must surface, and after a
+    batch commits a hiccup of the artifact API must not turn a loaded run into a failed one."""
     try:
         publish_artifacts(rt, batch_id, landing_key)
     except Exception as error:

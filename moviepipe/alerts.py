@@ -124,8 +124,13 @@ class WebhookAlerts:
         import httpx
 
         message = payload(subject, detail)
-        response = httpx.post(self.url, json=json.loads(json.dumps(message, default=str)), timeout=self.timeout)
-        response.raise_for_status()
+        # httpx puts the full URL in its errors; a Slack/Teams webhook URL is a secret, so say less.
+        try:
+            response = httpx.post(self.url, json=json.loads(json.dumps(message, default=str)), timeout=self.timeout)
+        except httpx.HTTPError as error:
+            raise RuntimeError(f"alert webhook unreachable ({type(error).__name__})") from None
+        if response.is_error:
+            raise RuntimeError(f"alert webhook answered HTTP {response.status_code}")
         return message
 
 
@@ -134,6 +139,8 @@ class SmtpAlerts:
 
     def __init__(self, server: str, sender: str, recipients: list[str]):
         host, _, port = server.partition(":")
+        if not host or not (port or "25").isdigit():
+            raise ValueError(f"MOVIEPIPE_ALERT_SMTP must be host[:port], not {server!r}")
         self.host, self.port = host, int(port or 25)
         self.sender, self.recipients = sender, recipients
 

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     omdb_daily_quota: int = Field(default=1000, ge=1)
     #: Memory cap of each local DuckDB (the fakesnow warehouse, the sqlframe transform); beyond it
     #: DuckDB spills to disk, so peak memory stays bounded as the data grows.
-    duckdb_memory_limit: str = "2GB"
+    duckdb_memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")
     #: Snowflake names used to render ``sql/``.
     database: str = "MOVIEPIPE"
     warehouse: str = "MOVIEPIPE_WH"
@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     alert_on_success: bool | None = None
     #: How long a run waits for another run of the same source to finish before it is refused.
     source_lock_wait: float = Field(default=600, ge=0)
+
+    @property
+    def success_alerts(self) -> bool:
+        """Completion summaries: as configured, else on in the cloud (someone is waiting) and off locally."""
+        return self.alert_on_success if self.alert_on_success is not None else self.runtime == "cloud"
 
     @property
     def home_dir(self) -> Path:

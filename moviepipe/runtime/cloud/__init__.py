@@ -31,7 +31,7 @@ from typing import Callable
 from moviepipe.alerts import FanoutAlerts, SnsAlerts, secondary_targets
 from moviepipe.errors import StageError
 from moviepipe.ledger import Ledger
-from moviepipe.objectstore import LocalObjectStore, S3ObjectStore
+from moviepipe.objectstore import S3ObjectStore
 from moviepipe.packaging import read_manifest_from_zip
 from moviepipe.runtime.cloud import aws
 from moviepipe.runtime.cloud.polling import wait_for
@@ -40,7 +40,10 @@ from moviepipe.settings import Settings
 from moviepipe.state import SourceSnapshots, WatermarkStore
 from moviepipe.warehouse.client import Warehouse
 
-REQUIRED = ("landing_bucket", "processed_bucket", "archive_bucket", "glue_job_name", "alert_topic_arn")
+#: The state bucket too: a container's disk does not outlive the run, so without it every run
+#: would forget its watermarks and silently re-extract everything.
+REQUIRED = ("landing_bucket", "processed_bucket", "archive_bucket", "state_bucket", "glue_job_name",
+            "alert_topic_arn")
 
 
 class CloudRuntime:
@@ -64,10 +67,8 @@ class CloudRuntime:
         self.processed = S3ObjectStore(settings.processed_bucket, self.s3)
         self.archive = S3ObjectStore(settings.archive_bucket, self.s3)
         self.work_dir = settings.home_dir / "work"
-        # Watermarks, key scans and column baselines: in the state bucket (a container's disk
-        # does not outlive the run), or under MOVIEPIPE_HOME when no state bucket is configured.
-        state = (S3ObjectStore(settings.state_bucket, self.s3) if settings.state_bucket
-                 else LocalObjectStore(settings.home_dir, bucket="state"))
+        # Watermarks, key scans and column baselines live in the state bucket.
+        state = S3ObjectStore(settings.state_bucket, self.s3)
         self.watermarks = WatermarkStore(state)
         self.snapshots = SourceSnapshots(state)
         self.alerts = FanoutAlerts(SnsAlerts(settings.alert_topic_arn, self._client("sns")),
