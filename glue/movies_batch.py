@@ -4,7 +4,8 @@ The Glue job is a reader of the batch contract: it validates the manifest
 itself (``moviepipe.contract.validate_manifest``) instead of trusting that an
 earlier stage did, finds the deletes file by its role, and checks the counts it
 reads against the counts the manifest declares. A raw CSV with no manifest
-beside it (a hand-made file, older tests) is still accepted: then there is no
+beside it (a hand-made file, older tests) is accepted unless the caller passes
+``require_manifest=True`` (the production Glue job does): then there is no
 deletes file and nothing to check against.
 """
 
@@ -48,11 +49,16 @@ def _deletes_entry(manifest: dict) -> dict | None:
     return entries[0] if entries else None
 
 
-def discover(session, raw_csv_path: str, batch_id: str) -> BatchInputs:
-    """Read and check ``manifest.json`` beside ``raw_csv_path``; locate the deletes file."""
+def discover(session, raw_csv_path: str, batch_id: str, *, require_manifest: bool = False) -> BatchInputs:
+    """Read and check ``manifest.json`` beside ``raw_csv_path``; locate the deletes file.
+
+    Without a manifest: ``ContractError`` when ``require_manifest``, else inputs with nothing to check.
+    """
     manifest_uri = sibling(raw_csv_path, MANIFEST_NAME)
     text = read_text(session, manifest_uri)
     if text is None:
+        if require_manifest:
+            raise ContractError(f"{raw_csv_path}: no {MANIFEST_NAME} next to the raw CSV")
         return BatchInputs(raw_csv_path)
     try:
         manifest = validate_manifest(json.loads(text))
@@ -69,6 +75,13 @@ def discover(session, raw_csv_path: str, batch_id: str) -> BatchInputs:
         raise ContractError(f"deletes file {entry['name']} must be csv, not {entry['format']}")
     deletes = sibling(raw_csv_path, entry["name"]) if entry else None
     return BatchInputs(raw_csv_path, manifest, deletes)
+
+
+def check_header(raw_csv_path: str, header: list[str], inputs: BatchInputs) -> None:
+    """The raw CSV's header must be the manifest's columns, in order (when there is a manifest)."""
+    if inputs.columns is not None and header != inputs.columns:
+        raise ContractError(f"{raw_csv_path}: header {header} differs from the manifest's columns "
+                            f"{inputs.columns}")
 
 
 def check_count(what: str, counted: int, expected: int | None) -> None:

@@ -10,33 +10,32 @@ from __future__ import annotations
 import json
 
 from moviepipe.contract.archive import TYPE1_ATTRIBUTES, TYPE2_ATTRIBUTES
-from movies_cleanse import DECIMAL_OUTPUTS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS
+from movies_cleanse import (
+    DATE_COLUMNS, DECIMAL_OUTPUTS, INPUT_COLUMNS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS, raw,
+)
 from movies_engine import api_for
 
 HASH_SEPARATOR = "\u001f"  # unit separator: never in cleansed text
 HASH_NULL = "\u001e"  # record separator: the NULL token, distinct from any text
-DATE_OUTPUTS = frozenset({"RELEASED", "DVD"})
+DATE_OUTPUTS = frozenset(DATE_COLUMNS)
 
 
 class RawLayout:
     """What the raw file's header holds, and under which frame column each field travels.
 
     ``header``: the file's column names in file order; ``column_of``: file name ->
-    frame column; ``extras``: file names outside the contract (packed into EXTRA);
-    ``missing``: contract names the file lacks (NULL in every row).
+    frame column; ``extras``: file names outside the contract (packed into EXTRA).
+    Contract names the file lacks are NULL in every row.
     """
 
-    def __init__(self, header: list[str], column_of: dict[str, str], extras: list[str], missing: list[str]):
+    def __init__(self, header: list[str], column_of: dict[str, str], extras: list[str]):
         self.header = header
         self.column_of = column_of
         self.extras = extras
-        self.missing = missing
 
     @property
     def carried(self) -> list[str]:
         """Frame columns of the raw record: every contract field (NULL when missing), then the extras."""
-        from movies_cleanse import INPUT_COLUMNS, raw
-
         return [raw(name) for name in INPUT_COLUMNS] + [self.column_of[name] for name in self.extras]
 
 
@@ -84,8 +83,6 @@ UNARCHIVED_RAW_COLUMNS: tuple[str, ...] = ("tomatoConsensus", "tomatoImage")
 def extra_json(F, layout: RawLayout):
     """EXTRA: the raw fields the archive has no column for (the unarchived contract fields, source
     extras, drifted columns) that hold a value, in that order; NULL if none does."""
-    from movies_cleanse import raw
-
     pairs = [(name, F.col(raw(name))) for name in UNARCHIVED_RAW_COLUMNS]
     pairs += [(name, F.col(layout.column_of[name])) for name in layout.extras]
     return json_object(F, pairs, skip_nulls=True)

@@ -7,7 +7,7 @@ text the same way on both engines; ``movies_io.write_csv`` writes it.
 
 from __future__ import annotations
 
-from moviepipe.contract.archive import PEOPLE_ROLES, archive_relpath, column_names
+from moviepipe.contract.archive import DELETES_COLUMNS, PEOPLE_ROLES, archive_relpath, column_names
 from movies_cleanse import LIST_COLUMNS, ROW_ORDER, clean_text, parse_timestamp, raw
 from movies_engine import api_for
 from movies_enrich import json_object
@@ -107,9 +107,6 @@ def people_output(valid, batch_id: str):
 
 
 # ---------------------------------------------------------------- deletes
-DELETES_RAW = ("imdbID", "sourceId", "deletedAt")
-
-
 def flag_deletes(deletes):
     """Raw deletes frame -> cleaned IMDB_ID / SOURCE_ID / DELETED_AT plus ``_RULE`` / ``_REASON``.
 
@@ -146,7 +143,7 @@ def flag_deletes(deletes):
                           F.lit(" times in the deletes file; kept the row deleted at "), F.col("_KEPT_AT"),
                           F.lit(" (latest deletedAt, then last row)"))
     return df.select(
-        *[F.col(raw(n)) for n in DELETES_RAW], F.col(ROW_ORDER), "IMDB_ID", "SOURCE_ID", "DELETED_AT",
+        *[F.col(raw(n)) for n in DELETES_COLUMNS], F.col(ROW_ORDER), "IMDB_ID", "SOURCE_ID", "DELETED_AT",
         F.when(duplicate, F.lit("deletes_duplicate_imdb_id")).otherwise(F.col(RULE)).alias(RULE),
         F.when(duplicate, dup_reason).otherwise(F.col(REASON)).alias(REASON),
     )
@@ -162,7 +159,7 @@ def deletes_output(flagged, batch_id: str):
 def deletes_rejected(flagged):
     """Rejected deletes rows: RECORD_KEY (raw imdbID), RULE, REASON, RECORD (raw row as JSON)."""
     F = api_for(flagged).F
-    record = json_object(F, [(n, F.col(raw(n))) for n in DELETES_RAW], skip_nulls=False)
+    record = json_object(F, [(n, F.col(raw(n))) for n in DELETES_COLUMNS], skip_nulls=False)
     return flagged.filter(F.col(RULE).isNotNull()).select(
         F.col(raw("imdbID")).alias("RECORD_KEY"), F.col(RULE).alias("RULE"), F.col(REASON).alias("REASON"),
         record.alias("RECORD"))

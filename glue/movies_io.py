@@ -153,7 +153,6 @@ def read_raw(session, path: str):
     df = read_csv_strings(session, path, len(header))
     position = {name: i for i, name in enumerate(header)}
     extras = [name for name in header if name not in INPUT_COLUMNS]
-    missing = [name for name in INPUT_COLUMNS if name not in position]
     column_of = {name: raw(name) for name in header if name in INPUT_COLUMNS}
     column_of.update({name: f"_X{i}" for i, name in enumerate(extras)})
     contract = [
@@ -161,7 +160,7 @@ def read_raw(session, path: str):
         for name in INPUT_COLUMNS
     ]
     extra = [F.col(_positional(position[name])).alias(column_of[name]) for name in extras]
-    return df.select(*contract, *extra, F.col(ROW_ORDER)), RawLayout(header, column_of, extras, missing)
+    return df.select(*contract, *extra, F.col(ROW_ORDER)), RawLayout(header, column_of, extras)
 
 
 def read_deletes(session, path: str):

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None, session=None) -> dict:
 
             session = make_session("spark")
 
-    result = run_batch(session, args["processed_uri"], args["archive_uri"], args["batch_id"])
+    result = run_batch(session, args["processed_uri"], args["archive_uri"], args["batch_id"], require_manifest=True)
     document = {"batch_id": args["batch_id"], **result}
     write_text(session, args["archive_uri"], result_relpath(args["batch_id"]),
                json.dumps(document, indent=2, sort_keys=True) + "\n")

@@ -179,7 +179,3 @@ def split_flagged(df, layout: RawLayout):
     )
     return valid, rejected
 
-
-def validate(df, layout: RawLayout):
-    """Cleansed (and enriched) frame -> (valid, rejected)."""
-    return split_flagged(flag_rules(df, layout), layout)

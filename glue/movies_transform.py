@@ -21,8 +21,8 @@ import re
 import uuid
 
 from moviepipe.contract.archive import ENTITIES, archive_relpath, column_names
-from movies_batch import check_count, discover
-from movies_cleanse import OUTPUT_COLUMNS, cleanse
+from movies_batch import check_count, check_header, discover
+from movies_cleanse import DATE_COLUMNS, OUTPUT_COLUMNS, cleanse
 from movies_engine import api_for, checkpoint, is_spark, release
 from movies_enrich import enrich
 from movies_entities import (
@@ -50,8 +50,7 @@ def movies_output(valid, batch_id: str):
     """Valid rows -> the movies.csv columns, dates and timestamps formatted as text."""
     F = api_for(valid).F
     formatted = {
-        "RELEASED": F.date_format(F.col("RELEASED"), DATE_FORMAT),
-        "DVD": F.date_format(F.col("DVD"), DATE_FORMAT),
+        **{name: F.date_format(F.col(name), DATE_FORMAT) for name in DATE_COLUMNS},
         "LAST_UPDATED": F.date_format(F.col("LAST_UPDATED"), TIMESTAMP_FORMAT),
         "BATCH_ID": F.lit(batch_id),
         "SOURCE_FILE": F.lit(archive_relpath("movies", batch_id)),
@@ -80,7 +79,7 @@ def _configure(session) -> None:
         session.conf.set("spark.sql.codegen.wholeStage", "false")
 
 
-def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str) -> dict:
+def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, require_manifest: bool = False) -> dict:
     """Cleanse, validate, enrich and write one batch; return the reconciliation.
 
     ``{"rows_in", "rows_out", "rows_rejected", "rejected_by_rule": {rule: n},
@@ -88,17 +87,16 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str) -> dict:
     movies only (rows_in == rows_out + rows_rejected is checked before
     returning); the deletes file is counted in ``entities["movie_deletes"]``
     and its rejects under ``DELETES_RULES``. The manifest beside the raw CSV,
-    when there is one, is validated and its row counts are checked.
+    when there is one, is validated and its row counts are checked;
+    ``require_manifest=True`` makes a missing manifest a ``ContractError``.
     """
     if not _BATCH_ID_RE.match(batch_id or ""):
         raise ValueError(f"batch_id {batch_id!r} must match {_BATCH_ID_RE.pattern}")
     _configure(session)
-    inputs = discover(session, raw_csv_path, batch_id)
+    inputs = discover(session, raw_csv_path, batch_id, require_manifest=require_manifest)
 
     raw, layout = read_raw(session, raw_csv_path)
-    if inputs.columns is not None and layout.header != inputs.columns:
-        raise ValueError(f"{raw_csv_path}: header {layout.header} differs from the manifest's columns "
-                         f"{inputs.columns}")
+    check_header(raw_csv_path, layout.header, inputs)
     run_id = uuid.uuid4().hex[:12]
     tables = {name: f"movies_{name}_{run_id}" for name in ("raw", "cleansed", "flagged", "deletes")}
     raw = checkpoint(raw, tables["raw"])

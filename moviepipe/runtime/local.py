@@ -145,7 +145,9 @@ class LocalRuntime:
     def transform(self, batch_id: str, raw_key: str) -> dict:
         _, transform_module = load_glue_modules()
         session = transform_session(self.settings.engine, self.settings.duckdb_memory_limit)
-        return transform_module.run_batch(session, str(self.processed.path(raw_key)), str(self.archive.root), batch_id)
+        # as the Glue job does: the unzip stage always leaves the manifest beside the raw CSV
+        return transform_module.run_batch(session, str(self.processed.path(raw_key)), str(self.archive.root), batch_id,
+                                          require_manifest=True)
 
     def load(self) -> list:
         return [self.snowflake.run_pipe(name, self.archive) for name in sorted(self.snowflake.pipes)]

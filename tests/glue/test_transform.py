@@ -158,6 +158,14 @@ def test_manifest_problems_are_named(duck, api_copy, tmp_path, change, message):
         run_batch(duck, str(api_copy / "movies.csv"), str(tmp_path / "archive"), API_BATCH_ID)
 
 
+def test_required_manifest_missing_is_named(duck, api_copy, tmp_path):
+    (api_copy / "manifest.json").unlink()
+    raw_csv = str(api_copy / "movies.csv")
+    with pytest.raises(ContractError, match="no manifest.json next to the raw CSV") as raised:
+        run_batch(duck, raw_csv, str(tmp_path / "archive"), API_BATCH_ID, require_manifest=True)
+    assert str(raised.value) == f"{raw_csv}: no manifest.json next to the raw CSV"
+
+
 def test_missing_deletes_file_is_named(duck, api_copy, tmp_path):
     (api_copy / "deletes.csv").unlink()
     with pytest.raises(FileNotFoundError, match="deletes.csv"):
@@ -178,7 +186,7 @@ def test_bad_raw_header_is_named(duck, tmp_path, header, message):
 def test_ragged_raw_row_fails_the_read(duck, tmp_path):
     raw = tmp_path / "raw.csv"
     raw.write_text("imdbID,Title,lastUpdated\ntt0000001,A,2026-10-18,surplus\n", encoding="utf-8")
-    with pytest.raises(Exception):  # noqa: B017 - DuckDB's own error names the line
+    with pytest.raises(Exception, match="Expected Number of Columns"):  # DuckDB's own error names the line
         run_batch(duck, str(raw), str(tmp_path / "out"), "b1")
 
 
