@@ -92,7 +92,8 @@ def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None =
         if memory_limit:
             duck = connection._duck_conn  # fakesnow's DuckDB connection: engine settings are not Snowflake SQL
             duck.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
-            duck.execute(f"SET temp_directory = '{(folder / 'tmp').as_posix()}'")
+            temp = (folder / "tmp").as_posix().replace("'", "''")
+            duck.execute(f"SET temp_directory = '{temp}'")
     except Exception as error:
         stack.close()
         if "lock" in str(error).lower():

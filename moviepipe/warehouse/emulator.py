@@ -45,7 +45,6 @@ UNSUPPORTED = re.compile(
     re.IGNORECASE,
 )
 
-
 @dataclass
 class PipeRun:
     pipe: str
@@ -154,8 +153,11 @@ class LocalSnowflake:
         if narrowed == pipe.copy_statement:
             raise StageError("load", f"{pipe.name}: cannot narrow its COPY to {key}")
         results = self.wh.query(narrowed + "\nFORCE = TRUE")
-        (row,) = [r for r in results if str(r.get("file", "")).rsplit("/", 1)[-1] == file_name] or [None]
-        if row is None or row.get("status") != "LOADED":
+        rows = [r for r in results if str(r.get("file", "")).rsplit("/", 1)[-1] == file_name]
+        if len(rows) != 1:
+            raise StageError("load", f"{pipe.name}: {key}: COPY reported {len(rows)} results for it, expected 1 ({rows})")
+        (row,) = rows
+        if row.get("status") != "LOADED":
             raise StageError("load", f"{pipe.name}: {key} was not loaded ({row})")
         return int(row["rows_loaded"])
 
@@ -170,6 +172,15 @@ class LocalSnowflake:
 
     def stream_offset(self, stream: str) -> int:
         return int(self.wh.scalar("SELECT LAST_ROW_ID FROM OPS.STREAM_OFFSETS WHERE STREAM_NAME = %s", (stream,)))
+
+    def stream_offsets(self) -> dict[str, int]:
+        """Every stream's offset, in one query."""
+        return {row[0]: int(row[1]) for row in self.wh.execute(
+            "SELECT STREAM_NAME, LAST_ROW_ID FROM OPS.STREAM_OFFSETS")}
+
+    def stream_has_data(self, stream: str, offsets: dict[str, int]) -> bool:
+        table = self.streams[stream].table
+        return int(self.wh.scalar(f"SELECT COALESCE(MAX(ROW_ID), 0) FROM {table}")) > offsets[stream]
 
     def stream_pending(self, stream: str) -> int:
         table = self.streams[stream].table
@@ -214,24 +225,24 @@ class LocalSnowflake:
             if task.after and not all(parent in settled for parent in task.after):
                 runs.append(TaskRun(task=task.name, ran=False, reason="a parent did not run"))
                 continue
-            if task.streams and all(self.stream_pending(s) == 0 for s in task.streams):
+            offsets = self.stream_offsets()
+            if task.streams and not any(self.stream_has_data(s, offsets) for s in task.streams):
                 runs.append(TaskRun(task=task.name, ran=False, reason="stream has no data"))
                 continue
             consumed = self.consumed_streams(task)
-            if task.after and consumed and all(self.stream_pending(s) == 0 for s in consumed):
+            if task.after and consumed and not any(self.stream_has_data(s, offsets) for s in consumed):
                 runs.append(TaskRun(task=task.name, ran=False, reason="its streams have no data (no-op)"))
                 settled.add(task.name)
                 continue
-            runs.append(self._run_task(task))
+            runs.append(self._run_task(task, consumed))
             settled.add(task.name)
         return runs
 
     def consumed_streams(self, task: sqlfiles.TaskDef) -> list[str]:
         """The streams a task's statement reads (and so consumes when it commits)."""
-        return [name for name in self.streams if re.search(rf"\b{re.escape(name)}\b", task.body, re.IGNORECASE)]
+        return sqlfiles.streams_read_by(task.body, self.streams)
 
-    def _run_task(self, task: sqlfiles.TaskDef) -> TaskRun:
-        consumed = self.consumed_streams(task)
+    def _run_task(self, task: sqlfiles.TaskDef, consumed: list[str]) -> TaskRun:
         # The view's bounds are literals, so the merge sees exactly the rows the offset update
         # accounts for. fakesnow cannot run a MERGE inside an explicit transaction (it writes a
         # temporary table's metadata to a second DuckDB database), so the offset moves right
@@ -248,11 +259,8 @@ class LocalSnowflake:
 
 def _md5(archive: LocalObjectStore, key: str) -> str:
     """The file's MD5: S3's ETag for a single-part upload, which Snowpipe's history keys on."""
-    digest = hashlib.md5(usedforsecurity=False)
     with open(archive.path(key), "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def _batch_id(key: str) -> str | None:

@@ -203,3 +203,9 @@ def parse_task(rendered: str) -> TaskDef:
         body=match.group("body").strip(),
         options=options,
     )
+
+
+def streams_read_by(body: str, names) -> list[str]:
+    """The names (streams) a statement body mentions as whole words, case-insensitively, in
+    ``names`` order: the streams a task reads, and so consumes when it commits."""
+    return [name for name in names if re.search(rf"\b{re.escape(name)}\b", body, re.IGNORECASE)]

@@ -147,6 +147,13 @@ def test_archive_outside_a_pipe_prefix_is_not_loaded(snow):
     store = LocalObjectStore(snow.archive_dir)
     assert not [k for k in store.list("") if not any(k.startswith(p.stage_path.strip("/") + "/")
                                                      for p in snow.emulator.pipes.values())]
+    stray = "other/batch_id=b1/other.csv"
+    assert not any(stray.startswith(p.stage_path.strip("/") + "/") for p in snow.emulator.pipes.values())
+    store.put_bytes(stray, b"IMDB_ID,TITLE\ntt9,Stray\n")
+    runs = snow.load()
+    assert all(stray not in r.files_loaded and stray not in r.files_skipped for r in runs.values())
+    assert any(r.files_loaded for r in runs.values())
+    assert snow.scalar("SELECT COUNT(*) FROM OPS.LOADED_FILES WHERE FILE_NAME = %s", (stray,)) == 0
 
 
 def test_a_local_table_older_than_its_file_is_reported_by_name(snow):
