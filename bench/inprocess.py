@@ -10,7 +10,6 @@ an ``RssSampler``.
 
 from __future__ import annotations
 
-import re
 import time
 
 from moviepipe import pipeline, progress
@@ -60,18 +59,14 @@ def run_pipeline(url: str, home: str, engine: str, sampler) -> dict:
         finally:
             source.close()
         zip_path = pipeline.package(rt, batch, raw)
-        key = pipeline.landing_key(re.sub(r"[^A-Za-z0-9_.-]+", "-", batch.source_name).strip("-")[:80],
-                                   batch.batch_id)
+        key = pipeline.landing_key(batch.source_name, batch.batch_id)
         pipeline.land(rt, batch.batch_id, zip_path, key, raw.rows)
         raw_key = pipeline.unzip(rt, batch.batch_id, key, raw.rows)
         transformed = pipeline.transform(rt, batch.batch_id, raw_key)
         pipeline.load(rt, batch.batch_id)
         merged = pipeline.merge(rt, batch.batch_id)
         reconciled = pipeline.reconcile(rt, batch.batch_id, raw.rows)
-        if hasattr(pipeline, "commit"):
-            pipeline.commit(rt, source, batch)
-        else:  # before the source snapshots existed
-            rt.watermarks.advance(source.source_key, batch.high, batch.batch_id)
+        pipeline.commit(rt, source, batch)
         return {"status": "loaded", "rows": raw.rows, "stages": clock.stages, "merge": merged,
                 "reconcile": reconciled, "rejected": transformed.get("rows_rejected"),
                 "seconds": time.perf_counter() - started}

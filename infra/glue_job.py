@@ -23,7 +23,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from infra import iam
+from infra import iam, ingest
 from infra.settings import REPO_ROOT, Settings
 from infra.storage import GLUE_TEMP_PREFIX, DataLake
 from moviepipe.contract import archive as archive_contract
@@ -37,18 +37,6 @@ ARCHIVE_PREFIXES = tuple(f"{entity}/" for entity in archive_contract.ENTITIES)
 #: Where the job writes its result JSON (row counts), outside every pipe's prefix.
 RESULTS_PREFIX = "_results/"
 CONTRACT_ZIP = "moviepipe_contract.zip"
-#: The contract's only third-party dependency, installed by Glue at job start.
-ADDITIONAL_MODULES = "jsonschema>=4.22"
-
-
-def contract_files(root: Path = REPO_ROOT) -> dict[str, Path]:
-    """``moviepipe/__init__.py`` and ``moviepipe/contract/``: what the job imports from the package."""
-    pkg = root / "moviepipe"
-    files = {"moviepipe/__init__.py": pkg / "__init__.py"}
-    for path in sorted((pkg / "contract").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            files[path.relative_to(root).as_posix()] = path
-    return files
 
 
 def script_files(root: Path = REPO_ROOT) -> tuple[Path, list[Path]]:
@@ -93,12 +81,11 @@ class GlueJob(pulumi.ComponentResource):
 
         self.script = upload(entry, f"{SCRIPTS_PREFIX}{entry.name}")
         self.extra_files = [upload(p, f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
-        contract = contract_files()
+        contract = ingest.contract_files()
         self.contract_zip = aws.s3.BucketObjectv2(
             f"{name}-contract", bucket=artifacts.bucket.id, key=f"{SCRIPTS_PREFIX}lib/{CONTRACT_ZIP}",
             source=pulumi.AssetArchive({arc: pulumi.FileAsset(str(path)) for arc, path in contract.items()}),
-            source_hash=hashlib.md5(b"".join(arc.encode() + path.read_bytes() for arc, path in contract.items()))
-            .hexdigest(), content_type="application/zip", opts=child)
+            source_hash=ingest.package_hash(contract), content_type="application/zip", opts=child)
         self.extra_files.append(self.contract_zip)
         extra_uris = [artifacts.uri(f"{SCRIPTS_PREFIX}lib/{p.name}") for p in extras]
         extra_uris.append(artifacts.uri(f"{SCRIPTS_PREFIX}lib/{CONTRACT_ZIP}"))
@@ -144,7 +131,7 @@ class GlueJob(pulumi.ComponentResource):
                 "--job-language": "python",
                 # Glue rejects an empty --extra-py-files, so the key exists only with files.
                 **({"--extra-py-files": pulumi.Output.all(*extra_uris).apply(",".join)} if extra_uris else {}),
-                "--additional-python-modules": ADDITIONAL_MODULES,
+                "--additional-python-modules": ingest.contract_requirements(),
                 "--processed_uri": lake.processed.uri(),
                 "--archive_uri": lake.archive.uri(),
                 "--TempDir": artifacts.uri(GLUE_TEMP_PREFIX),

@@ -40,14 +40,25 @@ def package_files(root: Path = REPO_ROOT) -> dict[str, Path]:
     files: dict[str, Path] = {}
     for path in sorted((root / "lambda").glob("*.py")):
         files[path.name] = path  # top level: the handler is ``unzip_handler.handler``
+    objectstore = root / "moviepipe" / "objectstore.py"
+    if objectstore.is_file():
+        files[objectstore.relative_to(root).as_posix()] = objectstore
+    return {**files, **contract_files(root)}
+
+
+def contract_files(root: Path = REPO_ROOT) -> dict[str, Path]:
+    """``moviepipe/__init__.py`` and ``moviepipe/contract/``: what the Lambda and the Glue job import."""
     pkg = root / "moviepipe"
-    wanted = [pkg / "__init__.py", pkg / "objectstore.py"]
+    wanted = [pkg / "__init__.py"]
     wanted += [p for p in sorted((pkg / "contract").rglob("*")) if p.is_file() and "__pycache__" not in p.parts
                and p.suffix != ".pyc"]
-    for path in wanted:
-        if path.is_file():
-            files[path.relative_to(root).as_posix()] = path
-    return files
+    return {path.relative_to(root).as_posix(): path for path in wanted if path.is_file()}
+
+
+def contract_requirements(root: Path = REPO_ROOT) -> str:
+    """The contract's third-party requirements, one pin per line in ``lambda/requirements.txt``."""
+    lines = (root / "lambda" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    return ",".join(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def package_hash(files: dict[str, Path]) -> str:

@@ -8,6 +8,7 @@ succeeded or failed) and reports progress through ``moviepipe.progress``.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -127,8 +128,14 @@ def commit(rt: Runtime, source: SqlSource, batch: SqlBatchPlan) -> None:
 # Land, unzip, transform, load, merge, reconcile (any batch zip)
 # --------------------------------------------------------------------------- #
 
-def landing_key(source_slug: str, batch_id: str) -> str:
-    return f"incoming/{source_slug}/{batch_id}.zip"
+def landing_key(source_name: str, batch_id: str) -> str:
+    """Where a batch lands: one folder per source, named safely after it."""
+    return f"incoming/{slug(source_name)}/{batch_id}.zip"
+
+
+def slug(text: str) -> str:
+    """``text`` as one safe path segment (URL punctuation and spaces become dashes)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "source"
 
 
 def land(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int) -> str:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from moviepipe.errors import SourceError
 from moviepipe.generate import rows as R
 from moviepipe.generate.sinks import sqlite_path
-from moviepipe.sources.sql.helpers import masked
+from moviepipe.sources.sql.helpers import first_line, masked
 
 CHANGED_TABLE = "_moviepipe_changed"
 DELETED_TABLE = "_moviepipe_deleted"
@@ -106,7 +106,7 @@ def apply_changes(url: str, changes: float = 0.0, seed: int = 0, delete: float =
     except sa.exc.InvalidRequestError:
         raise SourceError(f"{masked(url)} has no omdb and tomatoes tables (the default schema)") from None
     except Exception as error:  # the driver's message names the problem
-        raise SourceError(f"cannot open {masked(url)}: {str(error).splitlines()[0]}") from None
+        raise SourceError(f"cannot open {masked(url)}: {first_line(error)}") from None
     omdb, tomatoes = metadata.tables["omdb"], metadata.tables["tomatoes"]
     try:
         with engine.begin() as conn:

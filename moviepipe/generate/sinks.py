@@ -9,6 +9,7 @@ journal off inside one transaction and indexed at the end, like movies.db.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from moviepipe.errors import SourceError
 from moviepipe.generate.settings import INDEXES, TABLES
-from moviepipe.sources.sql.helpers import masked
+from moviepipe.sources.sql.helpers import first_line, masked
 
 try:  # optional fast path
     import adbc_driver_sqlite.dbapi as adbc_sqlite
@@ -34,7 +35,10 @@ def create_table_sql(name: str) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///`` URL, or None for another database."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise SourceError(f"not a database URL: {masked(url)!r}") from None
     if parsed.get_backend_name() != "sqlite":
         return None
     if not parsed.database or parsed.database == ":memory:":
@@ -44,10 +48,7 @@ def sqlite_path(url: str) -> Path | None:
 
 def open_sink(url: str, replace: bool = False):
     """A sink for ``url`` with empty ``omdb`` and ``tomatoes`` tables created."""
-    try:
-        path = sqlite_path(url)
-    except sa.exc.ArgumentError as error:
-        raise SourceError(f"not a database URL: {masked(url)!r} ({error})") from None
+    path = sqlite_path(url)
     if path is not None:
         return SqliteSink(path, replace)
     return SqlAlchemySink(url, replace)
@@ -59,7 +60,7 @@ class SqliteSink:
     def __init__(self, path: Path, replace: bool):
         if not path.parent.is_dir():
             raise SourceError(f"cannot write {path}: folder {path.parent} does not exist")
-        with sqlite3.connect(path) as conn:
+        with contextlib.closing(sqlite3.connect(path)) as conn, conn:
             existing = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             clash = sorted(existing & set(TABLES))
             if clash and not replace:
@@ -124,7 +125,7 @@ class SqlAlchemySink:
         try:
             existing = set(sa.inspect(self.engine).get_table_names()) & set(TABLES)
         except Exception as error:  # the driver's message names the problem
-            raise SourceError(f"cannot open {masked(url)}: {str(error).splitlines()[0]}") from None
+            raise SourceError(f"cannot open {masked(url)}: {first_line(error)}") from None
         if existing and not replace:
             raise SourceError(f"{masked(url)} already has table(s) {', '.join(sorted(existing))}: "
                               "use another database or pass --replace")

@@ -51,14 +51,12 @@ def _omdb(settings: Settings, current_ids):
         raise SourceError("the OMDb source needs ids: MOVIEPIPE_OMDB_IDS (a file), MOVIEPIPE_OMDB_IDS_SQL "
                           "(+ MOVIEPIPE_OMDB_IDS_QUERY), or MOVIEPIPE_OMDB_REFRESH=true for the warehouse's movies")
     host = urlparse(settings.omdb_base_url).netloc or "omdb"
-    folder = settings.home_dir / "sources" / OMDB / _slug(host)
+    from moviepipe.pipeline import slug
+
+    folder = settings.home_dir / "sources" / OMDB / slug(host)
     return OmdbSource(ids, folder, api_key_secret=settings.omdb_secret_block or None,
                       base_url=settings.omdb_base_url, refresh=settings.omdb_refresh,
                       requests_per_second=settings.omdb_requests_per_second,
                       daily_quota=settings.omdb_daily_quota,
                       quota_path=settings.home_dir / "sources" / OMDB / "daily-quota.sqlite",
                       name=f"omdb:{host}")
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)[:80] or "omdb"

@@ -24,10 +24,10 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from moviepipe.contract import RAW_COLUMNS
+from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
 from moviepipe.errors import SourceError
 from moviepipe.sources.omdb.helpers import utc_stamp
-from moviepipe.sources.omdb.settings import CACHE_FILE, OMDB_EXTRA_COLUMNS, SHARED_EXTRA_COLUMNS
+from moviepipe.sources.omdb.settings import CACHE_FILE, OMDB_EXTRA_COLUMNS
 
 logger = logging.getLogger("moviepipe.sources.omdb")
 
@@ -38,7 +38,7 @@ def schema_for(omdb_extras=OMDB_EXTRA_COLUMNS) -> pa.Schema:
     unknown = [name for name in omdb_extras if name not in OMDB_EXTRA_COLUMNS]
     if unknown:
         raise SourceError(f"OMDb extra columns {unknown} unknown; choose from {list(OMDB_EXTRA_COLUMNS)}")
-    names = RAW_COLUMNS + SHARED_EXTRA_COLUMNS + tuple(omdb_extras)
+    names = RAW_COLUMNS + EXTRA_COLUMNS + tuple(omdb_extras)
     return pa.schema([pa.field(name, pa.string()) for name in names])
 
 
@@ -148,7 +148,7 @@ def to_row(data: dict, fetched_at: str) -> dict[str, str | None]:
         if tomato is not None:
             row["tomatoMeter"] = _text(tomato)
     row["lastUpdated"] = fetched_at[:19]  # OMDb has no update time: the fetch time, so refreshes are newer versions
-    for name in SHARED_EXTRA_COLUMNS:
+    for name in EXTRA_COLUMNS:
         row[name] = None
     row["Ratings"] = None if ratings is None else json.dumps(ratings, ensure_ascii=False)
     row["totalSeasons"] = _text(data.get("totalSeasons"))

@@ -115,7 +115,7 @@ class SqlIds:
             raise
         except sa.exc.SQLAlchemyError as error:
             raise SourceError(f"OMDb SQL ids from {sql_helpers.masked(self.url)}: "
-                              f"{str(getattr(error, 'orig', error)).splitlines()[0]}") from None
+                              f"{sql_helpers.first_line(error)}") from None
         finally:
             engine.dispose()
         return result

@@ -49,9 +49,6 @@ QUOTA_FILE = "daily-quota.sqlite"
 #: Record statuses in the cache.
 FOUND, NOT_FOUND, FAILED = "found", "not_found", "failed"
 
-#: Columns the default SQL source adds to the raw contract; present (NULL) here too, so
-#: every raw file has the same leading columns in the same order.
-SHARED_EXTRA_COLUMNS = ("sourceId", "Oscars")
 #: OMDb fields beyond the contract that are worth carrying: ``Ratings`` (the list, verbatim
 #: as JSON: IMDb, Rotten Tomatoes and Metacritic values) and ``totalSeasons`` (series only).
 #: ``Response`` is always "True" on a kept record; ``Season``/``Episode``/``seriesID`` only

@@ -50,7 +50,7 @@ def connect(url: str) -> Engine:
     except SourceError:
         raise
     except Exception as error:
-        raise SourceError(f"cannot open source {masked(url)}: {_first_line(error)}") from None
+        raise SourceError(f"cannot open source {masked(url)}: {first_line(error)}") from None
     return engine
 
 
@@ -64,7 +64,7 @@ def reflect(engine: Engine, mapping: dict, source_name: str) -> dict[str, sa.Tab
         except sa.exc.NoSuchTableError:
             raise SourceError(f"source {source_name} has no table '{name}'") from None
         except sa.exc.DatabaseError as error:
-            raise SourceError(f"source {source_name} is not a readable database: {_first_line(error)}") from None
+            raise SourceError(f"source {source_name} is not a readable database: {first_line(error)}") from None
     needed = [(mapping["base"], mapping["key"]), tuple(mapping["watermark"]),
               *[(name, key) for name, key in mapping.get("joins", {}).items()]]
     for table, column in needed:
@@ -241,7 +241,8 @@ def _to_array(values, arrow_type_: pa.DataType, name: str) -> pa.Array:
     raise SourceError(f"source column {name}: values do not convert to {arrow_type_}")
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's error (its ``orig`` when wrapped by SQLAlchemy); never empty."""
     text = str(getattr(error, "orig", None) or error)
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
