@@ -291,9 +291,11 @@ def _write_spark(df, out_root: str, relpath: str) -> None:
             fs.delete(crc, False)
     finally:
         fs.delete(staging_path, True)
-        staging_root = Path(join_uri(out_root, STAGING_DIR))
-        if fs.exists(staging_root) and len(fs.listStatus(staging_root)) == 0:
-            fs.delete(staging_root, False)
+        if is_local(out_root):  # an empty folder is a thing only on disk; on S3 the empty prefix is gone, and
+            # probing the bare key "_staging" would need a grant outside the job's prefixes
+            staging_root = Path(join_uri(out_root, STAGING_DIR))
+            if fs.exists(staging_root) and len(fs.listStatus(staging_root)) == 0:
+                fs.delete(staging_root, False)
     if is_local(out_root):
         _remove_local_crc(out_root, relpath)
 

@@ -8,6 +8,11 @@ Job arguments (``--name value``):
                      (its manifest.json and deletes file are found beside it)
     --archive_uri    root the outputs go under, e.g. s3://<archive-bucket>
                      -> <entity>/batch_id=<id>/<entity>.csv for every archive entity
+    --shuffle_partitions  optional; Spark shuffle partitions. infra/glue_job.py passes it as
+                     a default argument sized to the job's workers (one per executor core)
+
+The session gets ``movies_engine.spark_settings`` (the same settings the local
+session has): on Glue they are applied to the session GlueContext builds.
 
 It also writes ``_results/movies/batch_id=<id>/result.json`` under the archive
 root (outside the entity folders the pipes watch; the key the cloud runtime's
@@ -26,6 +31,8 @@ import json
 import sys
 
 JOB_ARGUMENTS: tuple[str, ...] = ("batch_id", "processed_uri", "archive_uri")
+#: Arguments read when given (getResolvedOptions requires every name it is asked for).
+OPTIONAL_ARGUMENTS: tuple[str, ...] = ("JOB_NAME", "shuffle_partitions")
 
 
 def result_relpath(batch_id: str) -> str:
@@ -33,25 +40,46 @@ def result_relpath(batch_id: str) -> str:
 
 
 def resolve_arguments(argv: list[str]) -> dict:
-    """The job arguments via awsglue's getResolvedOptions (includes JOB_NAME when given)."""
+    """The job arguments via awsglue's getResolvedOptions (plus the optional ones given)."""
     from awsglue.utils import getResolvedOptions
 
-    names = list(JOB_ARGUMENTS)
-    if "--JOB_NAME" in argv:
-        names.append("JOB_NAME")
+    names = list(JOB_ARGUMENTS) + [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
     return getResolvedOptions(argv, names)
+
+
+def shuffle_partitions(args: dict) -> int:
+    """``--shuffle_partitions`` (infra sizes it to the workers), else the local default."""
+    from movies_engine import DEFAULT_SHUFFLE_PARTITIONS
+
+    value = args.get("shuffle_partitions") or DEFAULT_SHUFFLE_PARTITIONS
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"--shuffle_partitions must be a positive integer, got {value!r}") from None
 
 
 def _glue_session(args: dict):
     """(spark session, job) on AWS Glue, where the service passes --JOB_NAME."""
     from awsglue.context import GlueContext
     from awsglue.job import Job
+    from movies_engine import configure_session, spark_settings
+    from pyspark import SparkConf
     from pyspark.context import SparkContext
 
-    glue_context = GlueContext(SparkContext.getOrCreate())
+    settings = spark_settings(shuffle_partitions(args))
+    glue_context = GlueContext(SparkContext.getOrCreate(SparkConf().setAll(list(settings.items()))))
+    session = glue_context.spark_session
+    configure_session(session, settings)  # the context may have existed before the script ran
     job = Job(glue_context)
     job.init(args["JOB_NAME"], args)
-    return glue_context.spark_session, job
+    return session, job
+
+
+def local_session(args: dict):
+    """Off Glue (no --JOB_NAME): a local PySpark session with the same settings."""
+    from movies_engine import make_session
+
+    return make_session("spark", shuffle_partitions=shuffle_partitions(args))
 
 
 def main(argv: list[str] | None = None, session=None) -> dict:
@@ -65,12 +93,7 @@ def main(argv: list[str] | None = None, session=None) -> dict:
 
     job = None
     if session is None:
-        if "JOB_NAME" in args:
-            session, job = _glue_session(args)
-        else:
-            from movies_engine import make_session
-
-            session = make_session("spark")
+        session, job = _glue_session(args) if "JOB_NAME" in args else (local_session(args), None)
 
     result = run_batch(session, args["processed_uri"], args["archive_uri"], args["batch_id"], require_manifest=True)
     document = {"batch_id": args["batch_id"], **result}

@@ -7,6 +7,7 @@ Read top to bottom; each line names the module that declares a concern:
     alerting.py          SNS topic + e-mail subscriptions; Glue rule and CloudWatch alarms
     ingest.py            unzip Lambda, its role, layer, DLQ, log group, .zip trigger
     glue_job.py          Glue job, scripts, role, log group; Glue Data Catalog tables
+    worker.py            the ECS task role of the Prefect flow runs (the cloud runtime)
     snowflake_access.py  Snowflake provider; storage + notification integrations and their IAM roles
     snowflake_objects.py warehouse and every object under sql/ (stage, pipes, streams, tasks...)
     snowflake_roles.py   loader and analyst roles with their grants
@@ -31,6 +32,7 @@ from infra import (  # noqa: E402
     snowflake_roles,
     snowpipe_wiring,
     storage,
+    worker,
 )
 from moviepipe import contract  # noqa: E402
 
@@ -50,6 +52,8 @@ glue = glue_job.GlueJob(
     raw_columns=[*contract.RAW_COLUMNS, *contract.EXTRA_COLUMNS],
     archive_columns={snowpipe_wiring.stage_prefix(p): glue_job.copy_columns(p.copy_statement) for p in pipe_defs},
 )
+flow_runs = worker.WorkerRole("worker", settings, lake, glue_job_name=glue.name, alert_topic_arn=alerts.arn,
+                              archive_prefixes=archive_prefixes)
 alarms = alerting.PipelineAlarms("alarms", settings, alerts.arn, glue_job_name=glue.name,
                                  lambda_name=unzip.name, dlq_name=unzip.dlq.name)
 
@@ -73,6 +77,7 @@ pulumi.export("unzipLambdaName", unzip.name)
 pulumi.export("unzipDeadLetterQueueUrl", unzip.dlq.url)
 pulumi.export("glueJobName", glue.name)
 pulumi.export("glueCatalogDatabase", glue.database.name)
+pulumi.export("workerTaskRoleArn", flow_runs.arn)
 pulumi.export("alertTopicArn", alerts.arn)
 pulumi.export("snowflakeDatabase", warehouse.database)
 pulumi.export("snowflakeWarehouse", warehouse.warehouse.name)

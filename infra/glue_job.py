@@ -24,12 +24,11 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import iam, ingest
-from infra.settings import REPO_ROOT, Settings
-from infra.storage import GLUE_TEMP_PREFIX, DataLake
+from infra.settings import GLUE_WORKER_VCPUS, REPO_ROOT, Settings
+from infra.storage import GLUE_STAGING_PREFIX, DataLake
 from moviepipe.contract import archive as archive_contract
 
 GLUE_VERSION = "5.0"
-WORKER_TYPE = "G.1X"
 ENTRY_SCRIPT = "movies_job.py"
 SCRIPTS_PREFIX = "glue-scripts/"
 #: Archive prefixes the job writes (one per contract entity); the pipes' stage paths read the same ones.
@@ -56,6 +55,36 @@ def copy_columns(copy_statement: str) -> list[str]:
     if not match:
         raise ValueError("COPY statement has no explicit column list")
     return [c.strip().lower() for c in match.group("cols").split(",") if c.strip()]
+
+
+def shuffle_partitions(worker_type: str, workers: int) -> int:
+    """One Spark shuffle partition per executor core: Glue runs the driver on one worker and
+    an executor with the worker type's vCPUs on each of the others (2 x G.1X -> 4)."""
+    return max(workers - 1, 1) * GLUE_WORKER_VCPUS[worker_type]
+
+
+def glue_role_policy(*, artifacts_arn, processed_arn, archive_arn, key_arn, account, region) -> pulumi.Output[str]:
+    """What the job does, and what Glue does as the job's role (tests/iam replays both under it).
+
+    The job reads one processed batch and writes every archive entity, its result JSON, and the
+    staging folder each output is written to before it is renamed into place (a rename on S3 is
+    a copy and a delete, hence Get/Put/Delete). ListBucket lets a missing key read as 404, which
+    Spark's file system relies on for every exists() check. Glue itself reads the scripts and
+    writes logs and metrics with this role.
+    """
+    writes = (*ARCHIVE_PREFIXES, RESULTS_PREFIX, GLUE_STAGING_PREFIX)
+    return iam.document(
+        iam.allow("ReadScripts", ["s3:GetObject"], [iam.objects(artifacts_arn, f"{SCRIPTS_PREFIX}*")]),
+        iam.allow("ListBuckets", ["s3:ListBucket"], [processed_arn, archive_arn]),
+        iam.allow("ReadProcessed", ["s3:GetObject"], [iam.objects(processed_arn, "*/batch_id=*")]),
+        iam.allow("WriteArchive", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                  [iam.objects(archive_arn, f"{p}*") for p in writes]),
+        iam.kms_use(key_arn, write=True),
+        iam.allow("GlueLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                  [pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws-glue/*")]),
+        iam.allow("GlueMetrics", ["cloudwatch:PutMetricData"], ["*"],
+                  condition={"StringEquals": {"cloudwatch:namespace": "Glue"}}),
+    )
 
 
 class GlueJob(pulumi.ComponentResource):
@@ -99,28 +128,16 @@ class GlueJob(pulumi.ComponentResource):
         account = aws.get_caller_identity_output().account_id
         region = aws.get_region_output().region
         archive = lake.archive.arn
-        self.role_policy = aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=iam.document(
-            iam.allow("ReadScripts", ["s3:GetObject"], [iam.objects(artifacts.arn, f"{SCRIPTS_PREFIX}*")]),
-            iam.allow("TempDir", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                      [iam.objects(artifacts.arn, f"{GLUE_TEMP_PREFIX}*")]),
-            iam.allow("ListBuckets", ["s3:ListBucket"], [lake.processed.arn, archive, artifacts.arn]),
-            iam.allow("ReadProcessed", ["s3:GetObject"], [iam.objects(lake.processed.arn, "*/batch_id=*")]),
-            # Spark rewrites a batch folder on retry (overwrite), hence Delete; only the entity prefixes.
-            iam.allow("WriteArchive", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                      [iam.objects(archive, f"{p}*") for p in (*ARCHIVE_PREFIXES, RESULTS_PREFIX)]),
-            iam.kms_use(lake.key.arn, write=True),
-            iam.allow("GlueLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                      [pulumi.Output.concat("arn:aws:logs:", region, ":", account, ":log-group:/aws-glue/*")]),
-            iam.allow("GlueMetrics", ["cloudwatch:PutMetricData"], ["*"],
-                      condition={"StringEquals": {"cloudwatch:namespace": "Glue"}}),
-        ), opts=child)
+        self.role_policy = aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=glue_role_policy(
+            artifacts_arn=artifacts.arn, processed_arn=lake.processed.arn, archive_arn=archive,
+            key_arn=lake.key.arn, account=account, region=region), opts=child)
 
         self.job = aws.glue.Job(
             f"{name}-job",
             name=job_name,
             role_arn=self.role.arn,
             glue_version=GLUE_VERSION,
-            worker_type=WORKER_TYPE,
+            worker_type=settings.glue_worker_type,
             number_of_workers=settings.glue_workers,
             execution_class="FLEX" if settings.glue_flex else "STANDARD",
             timeout=settings.glue_timeout_minutes,
@@ -134,7 +151,7 @@ class GlueJob(pulumi.ComponentResource):
                 "--additional-python-modules": ingest.contract_requirements(),
                 "--processed_uri": lake.processed.uri(),
                 "--archive_uri": lake.archive.uri(),
-                "--TempDir": artifacts.uri(GLUE_TEMP_PREFIX),
+                "--shuffle_partitions": str(shuffle_partitions(settings.glue_worker_type, settings.glue_workers)),
                 "--enable-metrics": "true",
                 "--enable-job-insights": "true",
                 "--enable-continuous-cloudwatch-log": "true",

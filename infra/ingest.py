@@ -94,7 +94,8 @@ class UnzipLambda(pulumi.ComponentResource):
             iam.allow("ReadAndRemoveIncoming", ["s3:GetObject", "s3:DeleteObject"],
                       [iam.objects(landing, f"{INCOMING_PREFIX}*")]),
             iam.allow("WriteQuarantine", ["s3:PutObject"], [iam.objects(landing, f"{QUARANTINE_PREFIX}*")]),
-            iam.allow("WriteProcessedBatches", ["s3:GetObject", "s3:PutObject"],
+            # Delete: a new zip of a batch first removes the old _SUCCESS, then files it no longer has.
+            iam.allow("WriteProcessedBatches", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                       [iam.objects(processed, "*/batch_id=*")]),
             iam.kms_use(lake.key.arn, write=True),
             iam.allow("DeadLetter", ["sqs:SendMessage"], [self.dlq.arn]),

@@ -27,6 +27,10 @@ SNOWFLAKE_PREVIEW_FEATURES = (
 )
 
 
+#: vCPUs of each Glue worker type (AWS Glue docs, "Worker type"); G.1X is the default.
+GLUE_WORKER_VCPUS = {"G.025X": 2, "G.1X": 4, "G.2X": 8, "G.4X": 16, "G.8X": 32}
+
+
 class ConfigError(ValueError):
     """A stack setting is missing, malformed, or a secret stored in plaintext."""
 
@@ -63,6 +67,7 @@ class Settings:
     lambda_memory_mb: int
     lambda_layer_path: Path
     glue_workers: int
+    glue_worker_type: str
     glue_flex: bool
     glue_timeout_minutes: int
     alert_emails: tuple[pulumi.Output[str], ...]
@@ -91,6 +96,14 @@ def _glue_workers(config: pulumi.Config) -> int:
     if workers < 2:
         raise ConfigError("moviepipe:glueWorkers must be at least 2 (Glue's minimum for G.1X)")
     return workers
+
+
+def _glue_worker_type(config: pulumi.Config) -> str:
+    worker_type = config.get("glueWorkerType") or "G.1X"
+    if worker_type not in GLUE_WORKER_VCPUS:
+        raise ConfigError(f"moviepipe:glueWorkerType must be one of {', '.join(GLUE_WORKER_VCPUS)}, "
+                          f"got {worker_type!r}")
+    return worker_type
 
 
 def load() -> Settings:
@@ -148,6 +161,7 @@ def load() -> Settings:
         lambda_memory_mb=_positive(config, "lambdaMemoryMb", 1024),
         lambda_layer_path=layer if layer.is_absolute() else REPO_ROOT / layer,
         glue_workers=_glue_workers(config),
+        glue_worker_type=_glue_worker_type(config),
         glue_flex=config.get_bool("glueFlex", False),
         glue_timeout_minutes=_positive(config, "glueTimeoutMinutes", 60),
         alert_emails=emails,

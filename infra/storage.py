@@ -8,10 +8,13 @@ lifecycle rules):
   Expires after ``landingExpireDays``: a zip is unpacked within minutes.
 - ``processed``: unpacked batches (``<entity>/batch_id=<id>/``). Moves to Glacier
   after ``processedGlacierDays``, expires after ``processedExpireDays``.
-- ``archive``: cleansed CSVs Snowpipe loads (``movies/``, ``rejected/``). Glacier
-  after 90 days; never expires: it is the replayable record of every load.
-- ``artifacts``: Glue scripts and Glue's temp dir. Kept out of ``processed`` so a
-  lifecycle rule can never move a job script to Glacier under a running job.
+- ``archive``: cleansed CSVs Snowpipe loads (``movies/``, ``rejected/``...). Glacier
+  after 90 days; never expires: it is the replayable record of every load. Only the
+  Glue job's ``_staging/`` folder (outputs before their rename) expires, after 2 days:
+  a crashed run's leftovers.
+- ``artifacts``: Glue scripts and the cloud runtime's state (``state/``). Kept out of
+  ``processed`` so a lifecycle rule can never move a job script to Glacier under a
+  running job.
 """
 
 from __future__ import annotations
@@ -148,19 +151,19 @@ class DataLake(pulumi.ComponentResource):
         self.processed = bucket("processed", Lifecycle(glacier_after_days=settings.processed_glacier_days,
                                                        expire_after_days=settings.processed_expire_days,
                                                        noncurrent_expire_days=keep))
-        self.archive = bucket("archive", Lifecycle(glacier_after_days=ARCHIVE_GLACIER_DAYS,
-                                                   noncurrent_expire_days=keep))
-        self.artifacts = bucket("artifacts", Lifecycle(
-            noncurrent_expire_days=keep,
+        self.archive = bucket("archive", Lifecycle(
+            glacier_after_days=ARCHIVE_GLACIER_DAYS, noncurrent_expire_days=keep,
             extra_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="glue-temp", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=GLUE_TEMP_PREFIX),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=7),
+                id="glue-staging", status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=GLUE_STAGING_PREFIX),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=2),
             )]))
+        self.artifacts = bucket("artifacts", Lifecycle(noncurrent_expire_days=keep))
         self.buckets = {"landing": self.landing, "processed": self.processed,
                         "archive": self.archive, "artifacts": self.artifacts}
         self.register_outputs({role: b.name for role, b in self.buckets.items()})
 
 
-#: Where the Glue job keeps its scratch files (artifacts bucket); expires after 7 days.
-GLUE_TEMP_PREFIX = "glue-temp/"
+#: Where the Glue job writes each output before renaming it into place (archive bucket;
+#: ``STAGING_DIR`` in glue/movies_io.py), outside every pipe's prefix.
+GLUE_STAGING_PREFIX = "_staging/"

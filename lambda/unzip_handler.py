@@ -6,6 +6,14 @@ it needs is the small ``S3Bucket`` below). Locally the runtime calls
 ``handle_event`` in-process with an S3-shaped event and folder-backed stores;
 on AWS, ``handler`` builds S3 stores.
 
+Every shape a deployment can deliver is understood (``s3_records``): a direct S3
+notification; S3 -> SQS; S3 -> SNS; S3 -> SNS -> SQS (raw or enveloped); an
+EventBridge ``Object Created`` event (direct, or through SQS). ``ObjectCreated:*``
+records are processed; an ``s3:TestEvent`` (sent when a notification is saved)
+is logged and ignored; an ``ObjectRemoved:*`` record, any other event name, a key
+outside ``incoming/*.zip`` and anything unrecognised is *rejected*: logged with
+its reason and alerted, never dropped silently.
+
 What it guarantees:
 - a zip is trusted only after every check passed, each failure with its own
   reason code (``REASONS``): it is a zip; member names are plain, unique and
@@ -31,6 +39,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import os
 import shutil
 import stat
@@ -51,6 +60,9 @@ INCOMING_PREFIX = "incoming/"
 QUARANTINE_PREFIX = "quarantine/"
 CHUNK = 1 << 20
 
+log = logging.getLogger("moviepipe.unzip")
+log.setLevel(logging.INFO)  # Lambda's root logger shows WARNING and up; records of every event belong in the log
+
 #: Every reason a zip is quarantined for (RecordResult.reason, the reason file, the alert).
 REASONS: tuple[str, ...] = (
     "not_a_zip", "too_many_members", "duplicate_member", "unsafe_path", "symlink", "encrypted",
@@ -58,6 +70,9 @@ REASONS: tuple[str, ...] = (
     "corrupt_member", "size_mismatch", "checksum_mismatch", "row_count_mismatch", "header_mismatch",
     "invalid_encoding", "invalid_file",
 )
+
+#: Why an event record is rejected (RecordResult.reason with status "rejected"; logged and alerted).
+EVENT_REJECTIONS: tuple[str, ...] = ("unrecognised_event", "object_removed", "unexpected_event", "not_incoming_zip")
 
 csv.field_size_limit(sys.maxsize)
 
@@ -108,7 +123,7 @@ class NoSpace(Exception):
 @dataclass
 class RecordResult:
     key: str
-    status: str  # processed | duplicate | quarantined | ignored | failed
+    status: str  # processed | duplicate | quarantined | ignored | rejected | test_event | failed
     batch_id: str | None = None
     entity: str | None = None
     reason: str | None = None
@@ -195,22 +210,124 @@ def handler(event: dict, context: object) -> dict:
     return {"results": [asdict(result) for result in results]}
 
 
+@dataclass(frozen=True)
+class S3Record:
+    """One object event, whatever envelope it came in (``via``: how it was delivered)."""
+
+    bucket: str
+    key: str
+    event_name: str
+    via: str
+
+
+class EventShapeError(ValueError):
+    """An event (or part of one) that is none of the shapes a deployment delivers."""
+
+
+def _json(text, where: str):
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError as error:
+        raise EventShapeError(f"{where} is not JSON: {error}") from None
+
+
+def s3_records(event, via: str = "lambda") -> list[S3Record | EventShapeError]:
+    """Unwrap ``event`` into S3 object records; an unrecognised part becomes an EventShapeError entry.
+
+    Shapes (AWS docs: S3 event message structure, EventBridge event message structure,
+    SQS/SNS Lambda event samples): ``{"Records": [{"eventSource": "aws:s3", ...}]}``;
+    ``{"Records": [{"eventSource": "aws:sqs", "body": <any shape, as JSON>}]}``;
+    ``{"Records": [{"EventSource": "aws:sns", "Sns": {"Message": <any shape, as JSON>}}]}``;
+    an SNS envelope ``{"Type": "Notification", "Message": ...}`` (SNS -> SQS without raw
+    delivery); ``{"source": "aws.s3", "detail-type": "Object Created", "detail": {...}}``;
+    and ``{"Event": "s3:TestEvent", ...}``, returned as a record named ``s3:TestEvent``.
+    S3 notification keys arrive URL-encoded (``unquote_plus``); EventBridge keys are used as sent.
+    """
+    if not isinstance(event, dict):
+        return [EventShapeError(f"{via}: event is a {type(event).__name__}, not a JSON object")]
+    if event.get("Event") == "s3:TestEvent":
+        return [S3Record(str(event.get("Bucket", "")), "", "s3:TestEvent", via)]
+    if event.get("Type") == "Notification" and "Message" in event:  # an SNS envelope inside SQS
+        try:
+            return s3_records(_json(event["Message"], f"{via}: SNS message"), f"{via}/sns")
+        except EventShapeError as error:
+            return [error]
+    if event.get("source") == "aws.s3" and "detail" in event:
+        detail = event.get("detail") or {}
+        name = {"Object Created": "ObjectCreated", "Object Deleted": "ObjectRemoved"}.get(
+            event.get("detail-type"), str(event.get("detail-type")))
+        reason = detail.get("reason") or detail.get("deletion-type") or ""
+        return [S3Record(str((detail.get("bucket") or {}).get("name", "")),
+                         str((detail.get("object") or {}).get("key", "")), f"{name}:{reason}", f"{via}/eventbridge")]
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return [EventShapeError(f"{via}: no Records, no EventBridge detail, not an S3 test event "
+                                f"(keys: {sorted(event)[:8]})")]
+    out: list[S3Record | EventShapeError] = []
+    for index, record in enumerate(records):
+        where = f"{via} record {index}"
+        source = record.get("eventSource") or record.get("EventSource") if isinstance(record, dict) else None
+        try:
+            if source == "aws:s3":
+                s3 = record.get("s3") or {}
+                out.append(S3Record(str((s3.get("bucket") or {}).get("name", "")),
+                                    unquote_plus(str((s3.get("object") or {}).get("key", ""))),
+                                    str(record.get("eventName", "")), via))
+            elif source == "aws:sqs":
+                out += s3_records(_json(record.get("body"), f"{where}: SQS body"), f"{via}/sqs")
+            elif source == "aws:sns":
+                out += s3_records(_json((record.get("Sns") or {}).get("Message"), f"{where}: SNS message"),
+                                  f"{via}/sns")
+            else:
+                out.append(EventShapeError(f"{where}: event source {source!r} is not aws:s3, aws:sqs or aws:sns"))
+        except EventShapeError as error:
+            out.append(error)
+    return out
+
+
 def handle_event(event: dict, store_for: StoreFor, processed: Store, alert: Alert | None = None,
                  limits: Limits | None = None) -> list[RecordResult]:
-    """Process every record of an S3 event; ``s3:TestEvent`` and non-zip keys are ignored."""
-    if event.get("Event") == "s3:TestEvent":
-        return []
+    """Process every object record of ``event`` (any delivered shape, see ``s3_records``).
+
+    ``ObjectCreated:*`` on ``incoming/*.zip`` is processed; ``s3:TestEvent`` is logged and ignored;
+    everything else is a rejected result, logged and alerted (an ``ObjectRemoved`` event must not
+    unpack a zip that is being deleted, and a record we cannot read must not vanish).
+    """
     limits = limits or Limits.from_env()
     results = []
-    for record in event.get("Records", []):
-        s3 = record.get("s3", {})
-        bucket = s3.get("bucket", {}).get("name", "")
-        key = unquote_plus(s3.get("object", {}).get("key", ""))
-        if not key.startswith(INCOMING_PREFIX) or not key.lower().endswith(".zip"):
-            results.append(RecordResult(key=key, status="ignored", message="not an incoming .zip"))
+    for record in s3_records(event):
+        if isinstance(record, EventShapeError):
+            results.append(_reject("", "unrecognised_event", str(record), alert))
             continue
-        results.append(process_zip(store_for(bucket), key, processed, alert, limits))
+        if record.event_name == "s3:TestEvent":
+            log.info("s3:TestEvent for bucket %s (%s): ignored", record.bucket or "?", record.via)
+            results.append(RecordResult(key="", status="test_event", message="s3:TestEvent ignored"))
+            continue
+        if record.event_name.startswith("ObjectRemoved"):
+            results.append(_reject(record.key, "object_removed", f"{record.event_name} event for "
+                                   f"s3://{record.bucket}/{record.key} ({record.via}): only ObjectCreated events "
+                                   "start an unzip; check the landing bucket's notification filter", alert))
+            continue
+        if not record.event_name.startswith("ObjectCreated"):
+            results.append(_reject(record.key, "unexpected_event", f"event {record.event_name!r} for "
+                                   f"s3://{record.bucket}/{record.key} ({record.via}) is not ObjectCreated:*", alert))
+            continue
+        if not record.bucket or not record.key.startswith(INCOMING_PREFIX) or not record.key.lower().endswith(".zip"):
+            results.append(_reject(record.key, "not_incoming_zip", f"s3://{record.bucket}/{record.key} "
+                                   f"({record.via}) is not an {INCOMING_PREFIX}*.zip key; check the notification "
+                                   "filter", alert))
+            continue
+        log.info("%s s3://%s/%s (%s)", record.event_name, record.bucket, record.key, record.via)
+        results.append(process_zip(store_for(record.bucket), record.key, processed, alert, limits))
     return results
+
+
+def _reject(key: str, reason: str, message: str, alert: Alert | None) -> RecordResult:
+    result = RecordResult(key=key, status="rejected", reason=reason, message=message)
+    log.warning("event rejected (%s): %s", reason, message)
+    if alert:
+        alert(f"moviepipe: unzip event rejected ({reason})", asdict(result))
+    return result
 
 
 def process_zip(landing: Store, key: str, processed: Store, alert: Alert | None = None,
@@ -221,7 +338,8 @@ def process_zip(landing: Store, key: str, processed: Store, alert: Alert | None 
         try:
             landing.download(key, local_zip)
         except KeyError:
-            # At-least-once delivery: a repeat event for a zip already moved away.
+            # At-least-once delivery: a repeat event for a zip already moved away (quarantined).
+            log.info("%s is no longer in landing (a repeated event): nothing to do", key)
             return RecordResult(key=key, status="ignored", message="object no longer in landing")
         zip_sha256 = sha256_file(local_zip)
         try:

@@ -213,6 +213,7 @@ def test_job_script_imports_without_awsglue(monkeypatch):
     import importlib
 
     monkeypatch.setitem(sys.modules, "awsglue", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "awsglue.utils", None)  # even if another test imported it
     sys.modules.pop("movies_job", None)
     job = importlib.import_module("movies_job")
     assert job.JOB_ARGUMENTS == ("batch_id", "processed_uri", "archive_uri")

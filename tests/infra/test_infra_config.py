@@ -64,7 +64,7 @@ def test_unbuilt_lambda_layer_is_refused(config, tmp_path):
 def test_exports_name_everything_a_runtime_needs(stack):
     expected = {"landingBucket", "processedBucket", "archiveBucket", "artifactsBucket", "unzipLambdaName",
                 "glueJobName", "alertTopicArn", "snowflakeStages", "snowflakePipes", "snowflakeDatabase",
-                "snowflakeWarehouse", "snowflakeLoaderRole"}
+                "snowflakeWarehouse", "snowflakeLoaderRole", "workerTaskRoleArn"}
     assert expected <= set(stack.exports)
     assert stack.exports["snowflakePipes"] == [
         "MOVIEPIPE.OPS.REJECTED_ROWS_PIPE", "MOVIEPIPE.RAW.MOVIES_PIPE", "MOVIEPIPE.RAW.MOVIE_DELETES_PIPE",

@@ -57,7 +57,7 @@ def test_default_arguments_point_at_the_buckets_and_log_group(stack):
     args = job(stack).inputs["defaultArguments"]
     assert args["--processed_uri"] == f"s3://{stack.exports['processedBucket']}/"
     assert args["--archive_uri"] == f"s3://{stack.exports['archiveBucket']}/"
-    assert args["--TempDir"] == artifacts_uri(stack, "glue-temp/")
+    assert "--TempDir" not in args, "the job writes no temporary files; its role has no TempDir grant"
     log_group = stack.one("aws:cloudwatch/logGroup:LogGroup", "glue")
     assert args["--continuous-log-logGroup"] == log_group.inputs["name"]
     assert log_group.inputs["retentionInDays"] == 30
@@ -66,9 +66,40 @@ def test_default_arguments_point_at_the_buckets_and_log_group(stack):
 
 def test_workers_flex_and_timeout_follow_config(config):
     changed = run_program({**config, "moviepipe:glueWorkers": "5", "moviepipe:glueFlex": "true",
-                           "moviepipe:glueTimeoutMinutes": "15"})
+                           "moviepipe:glueTimeoutMinutes": "15", "moviepipe:glueWorkerType": "G.2X"})
     inputs = job(changed).inputs
     assert (inputs["numberOfWorkers"], inputs["executionClass"], inputs["timeout"]) == (5, "FLEX", 15)
+    assert inputs["workerType"] == "G.2X"
+    assert inputs["defaultArguments"]["--shuffle_partitions"] == "32", "4 executors x 8 vCPUs"
+
+
+def test_unknown_worker_type_is_a_config_error(config):
+    import pytest
+
+    from infra.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="glueWorkerType must be one of G.025X, G.1X"):
+        run_program({**config, "moviepipe:glueWorkerType": "G.3X"})
+
+
+def test_entry_script_resolves_shuffle_partitions_from_the_rendered_default_arguments(stack):
+    """What Glue hands the script: the job's default arguments, then the runtime's per-run ones."""
+    import sys
+
+    from moviepipe.runtime.cloud.aws import glue_arguments
+
+    sys.path.insert(0, str(REPO_ROOT / "glue"))
+    import movies_job
+
+    defaults = job(stack).inputs["defaultArguments"]
+    run = glue_arguments("b1", "s3://p/movies/batch_id=b1/movies.csv", "s3://a")
+    argv = ["movies_job.py", "--JOB_NAME", "moviepipe-test-movies"]
+    for name, value in {**defaults, **run}.items():
+        argv += [name, value]
+    args = movies_job.resolve_arguments(argv)
+    assert defaults["--shuffle_partitions"] == "4", "2 x G.1X: one driver, one 4-vCPU executor"
+    assert movies_job.shuffle_partitions(args) == 4
+    assert (args["batch_id"], args["JOB_NAME"]) == ("b1", "moviepipe-test-movies")
 
 
 def test_catalog_tables_cover_processed_and_archive(stack):

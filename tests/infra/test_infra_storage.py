@@ -76,10 +76,11 @@ def test_archive_moves_to_glacier_after_90_days_and_never_expires(stack):
     assert "expiration" not in rule
 
 
-def test_old_versions_and_glue_temp_files_are_cleaned_up(stack):
+def test_old_versions_and_glue_staging_leftovers_are_cleaned_up(stack):
     for role in ROLES:
         assert lifecycle_rule(stack, role)["noncurrentVersionExpiration"]["noncurrentDays"] == 30
-    assert lifecycle_rule(stack, "artifacts", "glue-temp")["filter"]["prefix"] == "glue-temp/"
+    staging = lifecycle_rule(stack, "archive", "glue-staging")
+    assert (staging["filter"]["prefix"], staging["expiration"]["days"], staging["status"]) == ("_staging/", 2, "Enabled")
 
 
 def test_lifecycle_days_follow_the_stack_config(config):

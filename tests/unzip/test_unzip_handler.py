@@ -108,7 +108,8 @@ def test_same_zip_twice_is_a_no_op(buckets, tmp_path):
 
 def test_several_records_test_event_and_other_keys(buckets, tmp_path):
     landing, processed = buckets
-    assert handler.handle_event({"Event": "s3:TestEvent"}, lambda n: landing, processed) == []
+    (test_event,) = handler.handle_event({"Event": "s3:TestEvent"}, lambda n: landing, processed)
+    assert test_event.status == "test_event"
     good, _ = zip_corpus.valid_zip(tmp_path / "good")
     bad, reason, _ = zip_corpus.build("checksum_mismatch", tmp_path / "bad")
     landing.upload(good, "incoming/a b.zip")
@@ -118,7 +119,7 @@ def test_several_records_test_event_and_other_keys(buckets, tmp_path):
     results = handler.handle_event(event, lambda n: landing, processed)
     assert [(r.key, r.status) for r in results] == [
         ("incoming/a b.zip", "processed"), ("incoming/c.zip", "quarantined"),
-        ("incoming/readme.txt", "ignored"), ("incoming/gone.zip", "ignored")]
+        ("incoming/readme.txt", "rejected"), ("incoming/gone.zip", "ignored")]
     assert results[1].reason == reason
 
 
