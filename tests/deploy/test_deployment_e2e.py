@@ -96,7 +96,7 @@ def test_deploy_run_with_a_worker_and_see_it_in_the_ui(prefect_server, subset_db
                                                  timeout=10).json()}
     for name, strategy in (("daily-incremental", "CANCEL_NEW"), ("weekly-full-refresh", "CANCEL_NEW"),
                            ("backfill", "ENQUEUE")):
-        assert by_name[name]["concurrency_limit"] == 1, by_name[name]
+        assert by_name[name]["global_concurrency_limit"]["limit"] == 1, by_name[name]
         assert by_name[name]["concurrency_options"]["collision_strategy"] == strategy
 
     started = cli(env, "deployment", "run", "moviepipe-run/daily-incremental", "--param", f"source=sqlite:///{subset_db}")
