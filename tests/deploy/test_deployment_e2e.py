@@ -191,6 +191,10 @@ def test_automations_are_accepted_applied_once_and_alert_on_a_crashed_run(prefec
                                            ).save("moviepipe-ops-test", overwrite=True)
         block = "custom-webhook/moviepipe-ops-test"
 
+        missing = subprocess.run([str(Path(sys.executable).with_name("moviepipe")), "automations", "--notify-block",
+                                  "custom-webhook/no-such-block"], cwd=REPO, env=env, capture_output=True, text=True)
+        assert missing.returncode == 1 and "no custom-webhook block named 'no-such-block'" in missing.stderr
+
         # The Prefect CLI takes the file (the block's id filled in).
         rendered = tmp_path / "automations.yaml"
         moviepipe(env, "automations", "--notify-block", block, "--out", str(rendered))
