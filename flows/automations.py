@@ -45,21 +45,29 @@ def render(notify_block_id: str, path: Path = DEFAULT_FILE) -> list[dict[str, An
     return automations
 
 
+def _client():
+    """A client of the server at PREFECT_API_URL; never a temporary one, where automations would vanish."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise AutomationError("PREFECT_API_URL is not set: point it at the Prefect server the automations are for "
+                              "(e.g. http://127.0.0.1:4200/api)")
+    return get_client(sync_client=True)
+
+
 def write_rendered(notify_block: str, out: Path, path: Path = DEFAULT_FILE) -> None:
     """``path`` with the block's id filled in, written to ``out`` for `prefect automation create --from-file`."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         automations = render(str(block_id(client, notify_block)), path)
     Path(out).write_text(yaml.safe_dump({"automations": automations}, sort_keys=False))
 
 
 def apply(notify_block: str, path: Path = DEFAULT_FILE) -> list[tuple[str, str]]:
     """Create or update every automation of ``path``; returns (name, "created" | "updated")."""
-    from prefect.client.orchestration import get_client
     from prefect.events.schemas.automations import AutomationCore
 
-    with get_client(sync_client=True) as client:
+    with _client() as client:
         automations = render(str(block_id(client, notify_block)), path)
         done = []
         for automation in automations:

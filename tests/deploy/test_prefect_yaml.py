@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
 import yaml
 
 from tests.conftest import REPO
@@ -62,3 +63,12 @@ def test_automations_file_is_valid_for_prefect():
     assert all(a["trigger"]["match_related"] for a in automations), "only moviepipe's runs"
     notified = [action for a in automations for action in a["actions"] if action["type"] == "send-notification"]
     assert len(notified) == 3 and {n["block_document_id"] for n in notified} == {"00000000-0000-4000-8000-000000000000"}
+
+
+def test_automations_are_never_applied_to_a_temporary_server():
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.automations import AutomationError, apply
+
+    with temporary_settings({PREFECT_API_URL: None}), pytest.raises(AutomationError, match="PREFECT_API_URL is not set"):
+        apply("slack-webhook/moviepipe-ops")
