@@ -320,6 +320,32 @@ def generate(
                   f"{result.rows_per_second:,.0f} rows/s ({result.writer})", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def automations(
+    notify_block: str = typer.Option(..., "--notify-block", help="The Prefect notification block alerts go to, "
+                                                                 "<block-type-slug>/<name> (see `prefect block ls`)."),
+    file: Optional[str] = typer.Option(None, "--file", help="The automations file (default: the repository's "
+                                                            "automations.yaml)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the file with the block id filled in (for "
+                                                          "`prefect automation create --from-file`) instead."),
+):
+    """Create or update (by name) the Prefect automations of automations.yaml on the server at PREFECT_API_URL."""
+    from flows import automations as prefect_automations
+    from moviepipe.errors import MoviepipeError
+
+    path = file or prefect_automations.DEFAULT_FILE
+    try:
+        if out:
+            prefect_automations.write_rendered(notify_block, out, path)
+            console.print(f"wrote {out}: prefect automation create --from-file {out}", highlight=False)
+            return
+        for name, what in prefect_automations.apply(notify_block, path):
+            console.print(f"{what:<8} {name}", highlight=False)
+    except MoviepipeError as error:
+        _error(str(error).splitlines()[0])
+        raise typer.Exit(code=1)
+
+
 def _json_default(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     alert_topic_arn: str = ""
     #: Name of a ``prefect_aws.AwsCredentials`` block; empty = the standard AWS chain (env, profile, role).
     aws_credentials_block: str = ""
+    #: Name of a prefect-snowflake ``SnowflakeConnector`` block (key-pair ``SnowflakeCredentials``,
+    #: database, warehouse): the documented way to connect; else the account/user/secret settings below.
+    snowflake_connector_block: str = ""
     #: Snowflake account identifier (``ORG-ACCOUNT``), user and role of the loader.
     snowflake_account: str = ""
     snowflake_user: str = ""

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from moviepipe.errors import SourceError
 from moviepipe.generate import rows as R
 from moviepipe.generate.sinks import sqlite_path
+from moviepipe.sources.sql.drivers import with_driver
 from moviepipe.sources.sql.helpers import first_line, masked
 
 CHANGED_TABLE = "_moviepipe_changed"
@@ -100,7 +101,7 @@ def apply_changes(url: str, changes: float = 0.0, seed: int = 0, delete: float =
     if path is not None and not path.is_file():
         raise SourceError(f"no such SQLite file: {path}")
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(with_driver(url))
         metadata = sa.MetaData()
         metadata.reflect(engine, only=["omdb", "tomatoes"])
     except sa.exc.InvalidRequestError:

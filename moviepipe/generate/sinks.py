@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from moviepipe.errors import SourceError
 from moviepipe.generate.settings import INDEXES, TABLES
+from moviepipe.sources.sql.drivers import with_driver
 from moviepipe.sources.sql.helpers import first_line, masked
 
 try:  # optional fast path
@@ -119,7 +120,7 @@ class SqlAlchemySink:
     writer = "sqlalchemy"
 
     def __init__(self, url: str, replace: bool):
-        self.engine = sa.create_engine(url)
+        self.engine = sa.create_engine(with_driver(url))
         self.metadata = sa.MetaData()
         self.tables = sqlalchemy_tables(self.metadata)
         try:

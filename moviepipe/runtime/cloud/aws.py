@@ -2,8 +2,8 @@
 
 Every call is a plain boto3 API call, so the same code runs against AWS and
 against moto/LocalStack/MinIO (boto3 honours ``AWS_ENDPOINT_URL``). Credentials
-come from a ``prefect_aws.AwsCredentials`` block when one is named, else from the
-standard AWS chain (environment, profile, ECS task role); never from code.
+come from a ``prefect_aws.AwsCredentials`` block when one is named (``client_factory``),
+else from the standard AWS chain (environment, profile, ECS task role); never from code.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from botocore.config import Config
 
 from moviepipe.contract import SUCCESS_MARKER
 from moviepipe.errors import StageError
+from moviepipe.runtime.cloud import blocks
 
 #: SDK-level retries for throttling and dropped connections (Prefect retries whole tasks on top).
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=10, read_timeout=120)
+CLIENT_OPTIONS = {"retries": {"mode": "adaptive", "max_attempts": 8}, "connect_timeout": 10, "read_timeout": 120}
+CLIENT_CONFIG = Config(**CLIENT_OPTIONS)
 
 #: Glue run states that end a run, and those that mean it failed.
 GLUE_TERMINAL = {"SUCCEEDED", "FAILED", "TIMEOUT", "ERROR", "STOPPED", "EXPIRED"}
@@ -36,19 +38,30 @@ ClientFactory = Callable[[str], object]
 
 
 def client_factory(credentials_block: str = "") -> ClientFactory:
-    """``factory("s3")`` -> a boto3 client, from a Prefect block or the default AWS chain."""
-    if credentials_block:
-        from prefect_aws import AwsCredentials  # the `cloud` extra
+    """``factory("s3")`` -> a boto3 client: ``AwsCredentials.get_client`` of a Prefect block, or the AWS chain.
 
-        credentials = AwsCredentials.load(credentials_block)
-        session = credentials.get_boto3_session()
-        endpoint = getattr(credentials.aws_client_parameters, "endpoint_url", None)
-        return lambda service: session.client(service, config=CLIENT_CONFIG,
-                                              **({"endpoint_url": endpoint} if endpoint else {}))
+    The block (prefect-aws, ``MOVIEPIPE_AWS_CREDENTIALS_BLOCK``) carries keys, a profile or
+    a role to assume, the region and client parameters such as ``endpoint_url``; where it
+    sets no botocore ``config`` of its own, ours (adaptive retries, timeouts) is used.
+    Without a block: boto3's standard chain (environment, profile, ECS task role) and
+    ``AWS_ENDPOINT_URL``.
+    """
+    if credentials_block:
+        credentials = _with_client_config(blocks.load("prefect_aws", "AwsCredentials", credentials_block,
+                                                      "MOVIEPIPE_AWS_CREDENTIALS_BLOCK"))
+        return credentials.get_client
     import boto3
 
     session = boto3.session.Session()
     return lambda service: session.client(service, config=CLIENT_CONFIG)
+
+
+def _with_client_config(credentials):
+    parameters = credentials.aws_client_parameters
+    if parameters.config:
+        return credentials
+    return credentials.model_copy(update={"aws_client_parameters": parameters.model_copy(
+        update={"config": CLIENT_OPTIONS})})
 
 
 def sha256_of(path: Path) -> tuple[str, str]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from moviepipe.errors import StageError
+from moviepipe.runtime.cloud import blocks
 from moviepipe.warehouse import sqlfiles
 from moviepipe.warehouse.client import Warehouse
 
@@ -55,13 +56,26 @@ class TaskOutcome:
     reason: str = ""
 
 
+#: Tags every query of the runtime, so QUERY_HISTORY tells its queries apart.
+SESSION_PARAMETERS = {"QUERY_TAG": "moviepipe"}
+
+
 def connect(settings) -> Warehouse:
-    """The real connector; secrets from a Prefect ``Secret`` block or the environment only."""
+    """A Snowflake connection: a prefect-snowflake ``SnowflakeConnector`` block, else the environment.
+
+    The block (``MOVIEPIPE_SNOWFLAKE_CONNECTOR_BLOCK``) holds ``SnowflakeCredentials`` (key pair,
+    with the key encrypted in Prefect), the database, warehouse and schema; its
+    ``get_connection()`` is used (not ``execute()``: our ``Warehouse`` runs the statements,
+    in its own transactions). Without one, ``MOVIEPIPE_SNOWFLAKE_ACCOUNT``/``_USER`` plus a
+    password Secret block, ``SNOWFLAKE_PRIVATE_KEY_FILE`` or ``SNOWFLAKE_PASSWORD``.
+    """
+    if settings.snowflake_connector_block:
+        return Warehouse(_connector(settings).get_connection(session_parameters=SESSION_PARAMETERS))
     import snowflake.connector
 
     if not (settings.snowflake_account and settings.snowflake_user):
-        raise StageError("warehouse", "the cloud runtime needs MOVIEPIPE_SNOWFLAKE_ACCOUNT and "
-                                      "MOVIEPIPE_SNOWFLAKE_USER")
+        raise StageError("warehouse", "the cloud runtime needs MOVIEPIPE_SNOWFLAKE_CONNECTOR_BLOCK, or "
+                                      "MOVIEPIPE_SNOWFLAKE_ACCOUNT and MOVIEPIPE_SNOWFLAKE_USER")
     auth: dict[str, str] = {}
     if settings.snowflake_password_block:
         from prefect.blocks.system import Secret
@@ -74,13 +88,28 @@ def connect(settings) -> Warehouse:
     elif os.environ.get("SNOWFLAKE_PASSWORD"):
         auth["password"] = os.environ["SNOWFLAKE_PASSWORD"]
     else:
-        raise StageError("warehouse", "no Snowflake credentials: set MOVIEPIPE_SNOWFLAKE_PASSWORD_BLOCK, "
-                                      "SNOWFLAKE_PRIVATE_KEY_FILE or SNOWFLAKE_PASSWORD")
+        raise StageError("warehouse", "no Snowflake credentials: set MOVIEPIPE_SNOWFLAKE_CONNECTOR_BLOCK, "
+                                      "MOVIEPIPE_SNOWFLAKE_PASSWORD_BLOCK, SNOWFLAKE_PRIVATE_KEY_FILE or "
+                                      "SNOWFLAKE_PASSWORD")
     connection = snowflake.connector.connect(
         account=settings.snowflake_account, user=settings.snowflake_user,
         role=settings.snowflake_role or None, warehouse=settings.warehouse, database=settings.database,
-        schema="RAW", session_parameters={"QUERY_TAG": "moviepipe"}, **auth)
+        schema="RAW", session_parameters=SESSION_PARAMETERS, **auth)
     return Warehouse(connection)
+
+
+def _connector(settings):
+    """The named ``SnowflakeConnector`` block; it must name the database and warehouse ``sql/`` is rendered for."""
+    setting = "MOVIEPIPE_SNOWFLAKE_CONNECTOR_BLOCK"
+    connector = blocks.load("prefect_snowflake", "SnowflakeConnector", settings.snowflake_connector_block, setting)
+    for field, ours, variable in (("database", settings.database, "MOVIEPIPE_DATABASE"),
+                                  ("warehouse", settings.warehouse, "MOVIEPIPE_WAREHOUSE")):
+        theirs = getattr(connector, field)
+        if theirs.upper() != ours.upper():
+            raise StageError("warehouse", f"{setting}={settings.snowflake_connector_block} connects to {field} "
+                                          f"{theirs}, but {variable} is {ours} (the SQL is rendered with it): "
+                                          "make them agree")
+    return connector
 
 
 class SnowflakeControl:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from moviepipe.errors import SourceError
+from moviepipe.sources.sql.drivers import with_driver
 
 
 def masked(url: str | URL) -> str:
@@ -30,6 +31,7 @@ def masked(url: str | URL) -> str:
 
 def connect(url: str) -> Engine:
     """An engine for ``url`` that fails early and clearly (never creates an empty SQLite file)."""
+    url = with_driver(url)  # postgresql:// and mysql:// get the installed driver, or name its extra
     try:
         parsed = make_url(url)
     except Exception:
