@@ -1,0 +1,41 @@
+"""The moviepipe dashboard (Streamlit): ``moviepipe dashboard`` or ``streamlit run moviepipe/dashboard/app.py``.
+
+Pages over the ANALYTICS views: an overview, ratings by source and their agreement,
+top movies by genre and decade, box office by year, the SCD history of one movie,
+and the pipeline's health (batches, rows per stage, rejects by rule). The same file
+is the main file of the app in Streamlit in Snowflake (docs/bi.md); the backend is
+chosen in ``moviepipe.dashboard.backend``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:
+    import moviepipe.dashboard  # noqa: F401  (installed, as with `pip install -e .`)
+except ImportError:  # Streamlit in Snowflake: the package is uploaded beside this file's parents
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import streamlit as st
+
+from moviepipe.dashboard import ui
+
+# Not "pages/": Streamlit would list that folder as pages of its own before st.navigation runs.
+PAGES_DIR = Path(__file__).resolve().parent / "screens"
+
+#: (file, title, url path, icon): the order of the navigation.
+PAGES = (
+    ("overview.py", "Overview", "overview", ":material/movie:"),
+    ("ratings.py", "Ratings", "ratings", ":material/star:"),
+    ("top_movies.py", "Top movies", "top-movies", ":material/trophy:"),
+    ("box_office.py", "Box office", "box-office", ":material/payments:"),
+    ("history.py", "Movie history", "history", ":material/history:"),
+    ("health.py", "Pipeline health", "health", ":material/monitor_heart:"),
+)
+
+st.set_page_config(page_title="moviepipe", page_icon=":material/movie:", layout="wide")
+navigation = st.navigation([st.Page(str(PAGES_DIR / file), title=title, url_path=path, icon=icon,
+                                    default=(path == "overview")) for file, title, path, icon in PAGES])
+ui.connect()
+navigation.run()

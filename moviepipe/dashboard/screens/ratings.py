@@ -1,0 +1,44 @@
+"""Ratings by source (every score on 0-100) and the agreement between IMDb, Rotten Tomatoes and Metacritic."""
+
+import altair as alt
+import streamlit as st
+
+from moviepipe.dashboard import queries, ui
+
+db = ui.db()
+ui.header("Ratings", "Latest score of every current movie per source (ANALYTICS.MOVIE_RATING_LATEST), "
+                     "and where the sources agree (ANALYTICS.RATING_AGREEMENT).")
+
+sources = queries.ratings_by_source(db)
+if not ui.empty(sources, "ratings"):
+    st.subheader("By source")
+    st.dataframe(sources, hide_index=True, column_config={
+        "MOVIES_RATED": st.column_config.NumberColumn("movies rated", format="%d"),
+        "AVERAGE_SCORE": st.column_config.NumberColumn("average", format="%.1f"),
+        "MEDIAN_SCORE": st.column_config.NumberColumn("median", format="%.1f"),
+        "LOWEST_SCORE": "lowest", "HIGHEST_SCORE": "highest"})
+    bands = queries.score_distribution(db)
+    bands["BAND"] = bands["SCORE_BAND"].astype(int).map(lambda low: f"{low}-{low + 9}" if low < 90 else "90-100")
+    st.altair_chart(alt.Chart(bands).mark_bar().encode(
+        x=alt.X("BAND:N", title="score (0-100)", sort=None), xOffset="SOURCE:N",
+        y=alt.Y("MOVIES:Q", title="movies"), color=alt.Color("SOURCE:N", title="source"),
+        tooltip=["SOURCE", "BAND", "MOVIES"]).properties(height=300), width="stretch")
+
+st.subheader("Agreement between sources")
+agreement = queries.agreement_bands(db)
+if not ui.empty(agreement, "movies rated by two sources or more"):
+    counts = dict(zip(agreement["AGREEMENT"], agreement["MOVIES"]))
+    cells = st.columns(3)
+    for cell, band, note in zip(cells, ("AGREE", "MIXED", "DISAGREE"), ("spread ≤ 10", "spread ≤ 25", "spread > 25")):
+        cell.metric(f"{band.title()} ({note})", ui.number(counts.get(band, 0)))
+    points = queries.agreement_points(db)
+    rated = points.dropna(subset=["TOMATO_METER", "METASCORE"])
+    if not rated.empty:
+        st.altair_chart(alt.Chart(rated).mark_circle(size=40, opacity=0.6).encode(
+            x=alt.X("TOMATO_METER:Q", title="Rotten Tomatoes (Tomatometer)"),
+            y=alt.Y("METASCORE:Q", title="Metacritic (Metascore)"),
+            color=alt.Color("AGREEMENT:N", sort=["AGREE", "MIXED", "DISAGREE"], title="agreement"),
+            tooltip=["TITLE", "YEAR", "TOMATO_METER", "METASCORE", "IMDB_SCORE", "SCORE_SPREAD"],
+        ).properties(height=360), width="stretch")
+    st.markdown("**Biggest disagreements**")
+    st.dataframe(queries.biggest_disagreements(db), hide_index=True)
