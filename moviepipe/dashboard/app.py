@@ -20,22 +20,10 @@ except ImportError:  # Streamlit in Snowflake: the package is uploaded beside th
 import streamlit as st
 
 from moviepipe.dashboard import ui
-
-# Not "pages/": Streamlit would list that folder as pages of its own before st.navigation runs.
-PAGES_DIR = Path(__file__).resolve().parent / "screens"
-
-#: (file, title, url path, icon): the order of the navigation.
-PAGES = (
-    ("overview.py", "Overview", "overview", ":material/movie:"),
-    ("ratings.py", "Ratings", "ratings", ":material/star:"),
-    ("top_movies.py", "Top movies", "top-movies", ":material/trophy:"),
-    ("box_office.py", "Box office", "box-office", ":material/payments:"),
-    ("history.py", "Movie history", "history", ":material/history:"),
-    ("health.py", "Pipeline health", "health", ":material/monitor_heart:"),
-)
+from moviepipe.dashboard.navigation import PAGES, SCREENS
 
 st.set_page_config(page_title="moviepipe", page_icon=":material/movie:", layout="wide")
-navigation = st.navigation([st.Page(str(PAGES_DIR / file), title=title, url_path=path, icon=icon,
+navigation = st.navigation([st.Page(str(SCREENS / file), title=title, url_path=path, icon=icon,
                                     default=(path == "overview")) for file, title, path, icon in PAGES])
 ui.connect()
 navigation.run()

@@ -12,13 +12,12 @@ import importlib.util
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from moviepipe.dashboard.backend import BACKEND_ENV, BACKENDS
+from moviepipe.dashboard.navigation import APP
 from moviepipe.errors import MoviepipeError, StageError
 from moviepipe.settings import Settings
 
-APP = Path(__file__).resolve().parent / "app.py"
 INSTALL_HINT = "pip install -e . (streamlit is part of the base install)"
 
 
@@ -65,7 +64,7 @@ def check_installed() -> None:
 
 
 def serve(settings: Settings, port: int, host: str, backend: str | None, announce=print) -> int:
-    """Run the server in the foreground until it stops (Ctrl+C); its exit code.
+    """Run the server in the foreground until it stops (Ctrl+C); on POSIX this process becomes it.
 
     ``announce(url, note)`` is called once the server is about to start (the CLI prints it).
     """
@@ -76,7 +75,11 @@ def serve(settings: Settings, port: int, host: str, backend: str | None, announc
     else:
         note = "reading Snowflake through st.connection('snowflake')"
     announce(f"http://{host}:{port}", note)
+    command = streamlit_command(port, host)
+    if os.name == "posix":  # become the server: Ctrl+C and SIGTERM reach Streamlit itself, no orphan is left
+        sys.stdout.flush()
+        os.execve(command[0], command, env)
     try:
-        return subprocess.call(streamlit_command(port, host), env=env)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 0
