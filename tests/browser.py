@@ -153,8 +153,17 @@ class Browser:
             time.sleep(0.25)
         time.sleep(settle)
 
+    def fit_height(self, expression: str, width: int, most: int = 4000) -> int:
+        """Resize the viewport to the height the JavaScript ``expression`` gives (a page's content)."""
+        height = min(most, max(600, int(self.evaluate(expression) or 0)))
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+                  mobile=False)
+        return height
+
     def text(self) -> str:
-        return self.evaluate("document.body ? document.body.innerText : ''") or ""
+        """What a reader sees as text: the page's text and the values shown in its inputs (select boxes)."""
+        return self.evaluate("document.body ? document.body.innerText + '\\n' + Array.from("
+                             "document.querySelectorAll('input')).map(i => i.value).join('\\n') : ''") or ""
 
     def screenshot(self, png: Path) -> Path:
         data = self.call("Page.captureScreenshot", format="png")["data"]

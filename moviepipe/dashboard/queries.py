@@ -101,7 +101,7 @@ MOVIES_WITH_MOST_VERSIONS = """
 SELECT IMDB_ID, TITLE, YEAR, VERSIONS
 FROM ANALYTICS.MOVIE_HISTORY
 WHERE IS_CURRENT
-ORDER BY VERSIONS DESC, VALID_FROM DESC, IMDB_ID
+ORDER BY VERSIONS DESC, LENGTH(COALESCE(CHANGED_ATTRIBUTES, '')) DESC, VALID_FROM DESC, IMDB_ID
 LIMIT 200
 """
 
@@ -190,6 +190,7 @@ def box_office_by_year(db: Backend) -> pd.DataFrame:
 
 
 def movies_with_most_versions(db: Backend) -> pd.DataFrame:
+    """The history page's default list: most versions first, then the latest change that touched most."""
     return db.query(MOVIES_WITH_MOST_VERSIONS)
 
 

@@ -30,7 +30,8 @@ def render_markdown(report: RunReport) -> str:
     if report.rejects_by_rule:
         most = max(report.rejects_by_rule.values())
         lines += ["| rule | rows rejected | |", "|---|--:|---|"]
-        lines += [f"| {rule} | {n:,} | {text_bar(n, most)} |" for rule, n in sorted(report.rejects_by_rule.items())]
+        lines += [f"| {rule} | {n:,} | {text_bar(n, most)} |"
+                  for rule, n in sorted(report.rejects_by_rule.items(), key=lambda kv: (-kv[1], kv[0]))]
     else:
         lines.append("The transform did not report its rules (it did not finish).")
     if report.rows_by_table:

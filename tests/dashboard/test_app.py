@@ -1,7 +1,7 @@
 """Every dashboard page under Streamlit's AppTest: it renders, and its numbers equal SQL run on the warehouse.
 
 The expected figures come from queries the test writes itself, run through the
-project's ordinary warehouse client (``tests.conftest.warehouse_query``), mostly on the
+project's ordinary warehouse client (``moviepipe.warehouse.client``), mostly on the
 tables under the views, so a wrong view or a wrong page query shows as a difference.
 """
 
@@ -58,18 +58,9 @@ def warehouse(dashboard_home):
     client.close()
 
 
-_CLIENT: dict = {}
-
-
-def sql(home, text: str) -> list[dict]:
-    return _CLIENT["warehouse"].query(text)
-
-
-@pytest.fixture(autouse=True)
-def _direct_sql(warehouse):
-    _CLIENT["warehouse"] = warehouse
-    yield
-    _CLIENT.clear()
+@pytest.fixture
+def sql(warehouse):
+    return warehouse.query
 
 
 def n(value) -> str:
@@ -84,9 +75,8 @@ def test_every_page_renders_with_its_title_and_no_error(at):
     assert any("local warehouse" in c.value for c in at.sidebar.caption)
 
 
-def test_overview_counts_equal_the_tables(at, dashboard_home):
-    home = dashboard_home["home"]
-    expected = sql(home, """
+def test_overview_counts_equal_the_tables(at, dashboard_home, sql):
+    expected = sql("""
         SELECT (SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE WHERE IS_CURRENT AND NOT IS_DELETED) AS MOVIES,
                (SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE) AS VERSIONS,
                (SELECT COUNT(*) - COUNT(DISTINCT IMDB_ID) FROM ANALYTICS.DIM_MOVIE) AS CHANGES,
@@ -99,11 +89,10 @@ def test_overview_counts_equal_the_tables(at, dashboard_home):
     assert expected["CHANGES"] == len(dashboard_home["changed"]) and expected["BATCHES"] == 2
 
 
-def test_ratings_by_source_and_agreement_equal_the_views(at, dashboard_home):
-    home = dashboard_home["home"]
-    by_source = sql(home, "SELECT RATING_SOURCE_NAME AS SOURCE, COUNT(SCORE) AS RATED, AVG(SCORE) AS AVERAGE "
+def test_ratings_by_source_and_agreement_equal_the_views(at, dashboard_home, sql):
+    by_source = sql("SELECT RATING_SOURCE_NAME AS SOURCE, COUNT(SCORE) AS RATED, AVG(SCORE) AS AVERAGE "
                           "FROM ANALYTICS.MOVIE_RATING_LATEST WHERE SCORE IS NOT NULL GROUP BY 1")
-    bands = {r["AGREEMENT"]: r["N"] for r in sql(home, "SELECT AGREEMENT, COUNT(*) AS N FROM "
+    bands = {r["AGREEMENT"]: r["N"] for r in sql("SELECT AGREEMENT, COUNT(*) AS N FROM "
                                                        "ANALYTICS.RATING_AGREEMENT GROUP BY 1")}
     page(at, "ratings.py")
     table = at.dataframe[0].value.set_index("SOURCE")
@@ -121,29 +110,29 @@ def test_ratings_by_source_and_agreement_equal_the_views(at, dashboard_home):
     assert all(spread > 25 for spread in worst["SCORE_SPREAD"])
 
 
-def test_top_movies_of_the_chosen_genre_and_decade_equal_the_view(at, dashboard_home):
+def test_top_movies_of_the_chosen_genre_and_decade_equal_the_view(at, dashboard_home, sql):
     page(at, "top_movies.py")
     genre, decade = at.selectbox[0].value, at.selectbox[1].value
     assert genre == "Drama"
-    expected = sql(dashboard_home["home"], f"SELECT TITLE, AVERAGE_SCORE FROM ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE "
+    expected = sql(f"SELECT TITLE, AVERAGE_SCORE FROM ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE "
                                            f"WHERE GENRE = '{genre}' AND DECADE = {int(decade)} "
                                            "ORDER BY GENRE_DECADE_RANK, TITLE")
     shown = at.dataframe[0].value
     assert list(shown["TITLE"]) == [r["TITLE"] for r in expected] and 1 <= len(shown) <= 12
     assert list(shown["AVERAGE_SCORE"]) == pytest.approx([float(r["AVERAGE_SCORE"]) for r in expected])
 
-    earliest = sql(dashboard_home["home"], "SELECT MIN(DECADE) AS D FROM "
+    earliest = sql("SELECT MIN(DECADE) AS D FROM "
                                            "ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE WHERE GENRE = 'Drama'")[0]
     at.selectbox[1].set_value(int(earliest["D"])).run()
     assert int(at.selectbox[1].value) == int(earliest["D"]) < int(decade)
-    assert len(at.dataframe[0].value) == len(sql(dashboard_home["home"], "SELECT 1 FROM ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE "
+    assert len(at.dataframe[0].value) == len(sql("SELECT 1 FROM ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE "
                                                  f"WHERE GENRE = 'Drama' AND DECADE = {int(earliest['D'])}"))
 
 
-def test_box_office_totals_equal_the_current_movies(at, dashboard_home):
+def test_box_office_totals_equal_the_current_movies(at, dashboard_home, sql):
     from moviepipe.dashboard.ui import money
 
-    expected = sql(dashboard_home["home"], "SELECT COUNT(*) AS N, SUM(BOX_OFFICE) AS TOTAL, COUNT(DISTINCT YEAR) "
+    expected = sql("SELECT COUNT(*) AS N, SUM(BOX_OFFICE) AS TOTAL, COUNT(DISTINCT YEAR) "
                                            "AS YEARS FROM ANALYTICS.MOVIE_CURRENT WHERE BOX_OFFICE IS NOT NULL "
                                            "AND YEAR IS NOT NULL")[0]
     page(at, "box_office.py")
@@ -155,12 +144,13 @@ def test_box_office_totals_equal_the_current_movies(at, dashboard_home):
     assert len(years) == expected["YEARS"] and years["TOTAL_BOX_OFFICE"].sum() == pytest.approx(float(expected["TOTAL"]))
 
 
-def test_history_shows_every_version_of_the_chosen_movie(at, dashboard_home):
+def test_history_shows_every_version_of_the_chosen_movie(at, dashboard_home, sql):
     page(at, "history.py")
     imdb_id = at.selectbox[0].value
-    versions = sql(dashboard_home["home"], f"SELECT TITLE, VALID_FROM, VALID_TO, IS_CURRENT, RUNTIME_MINUTES "
+    versions = sql(f"SELECT TITLE, VALID_FROM, VALID_TO, IS_CURRENT, RUNTIME_MINUTES "
                                            f"FROM ANALYTICS.DIM_MOVIE WHERE IMDB_ID = '{imdb_id}' ORDER BY VALID_FROM")
-    assert imdb_id in dashboard_home["changed"] and len(versions) == 2, "the default is a movie with most versions"
+    assert imdb_id in dashboard_home["retitled"] and len(versions) == 2, \
+        "the default is a movie with the most versions, whose last change touched the most attributes"
     assert metrics(at)["Versions"] == "2"
     shown = at.dataframe[0].value
     assert list(shown["TITLE"]) == [v["TITLE"] for v in versions]
@@ -178,10 +168,9 @@ def test_history_shows_every_version_of_the_chosen_movie(at, dashboard_home):
     assert not at.exception and any("No movie with" in i.value for i in at.info)
 
 
-def test_health_batches_stages_and_rejects_equal_the_ledger(at, dashboard_home):
-    home = dashboard_home["home"]
-    ledger = sql(home, "SELECT BATCH_ID, STAGE, STATE, ROWS_IN, ROWS_OUT, ROWS_REJECTED FROM OPS.BATCH_LEDGER")
-    rejected = {r["RULE"]: r["N"] for r in sql(home, "SELECT RULE, COUNT(*) AS N FROM OPS.REJECTED_ROWS GROUP BY 1")}
+def test_health_batches_stages_and_rejects_equal_the_ledger(at, dashboard_home, sql):
+    ledger = sql("SELECT BATCH_ID, STAGE, STATE, ROWS_IN, ROWS_OUT, ROWS_REJECTED FROM OPS.BATCH_LEDGER")
+    rejected = {r["RULE"]: r["N"] for r in sql("SELECT RULE, COUNT(*) AS N FROM OPS.REJECTED_ROWS GROUP BY 1")}
     page(at, "health.py")
     assert metrics(at) == {"Batches": "2", "Loaded": "2", "Failed": "0", "Running": "0"}
     batches = at.dataframe[0].value.set_index("BATCH_ID")
@@ -201,13 +190,13 @@ def test_health_batches_stages_and_rejects_equal_the_ledger(at, dashboard_home):
     assert rejects == rejected and rejected == {"duplicate_imdb_id": 2}
 
 
-def test_the_snowflake_backend_reads_through_st_connection(dashboard_home, monkeypatch, tmp_path):
+def test_the_snowflake_backend_reads_through_st_connection(dashboard_home, monkeypatch, tmp_path, sql):
     """``st.connection("snowflake")``, Streamlit's own connection code, pointed at fakesnow over a copy."""
     import snowflake.connector
 
     from moviepipe.dashboard.snapshot import WarehouseSnapshot
 
-    movies = sql(dashboard_home["home"], "SELECT COUNT(*) AS N FROM ANALYTICS.MOVIE_CURRENT")[0]["N"]
+    movies = sql("SELECT COUNT(*) AS N FROM ANALYTICS.MOVIE_CURRENT")[0]["N"]
     snapshot = WarehouseSnapshot(dashboard_home["home"] / "warehouse", "MOVIEPIPE")
     snapshot.refresh()
     connects = []

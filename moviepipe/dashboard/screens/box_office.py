@@ -15,7 +15,8 @@ if not ui.empty(years, "box office figures"):
     cells = st.columns(3)
     cells[0].metric("Box office, all years", ui.money(years["TOTAL_BOX_OFFICE"].sum()))
     cells[1].metric("Movies with a figure", ui.number(years["MOVIES"].sum()))
-    cells[2].metric("Biggest year", str(biggest["YEAR"]), ui.money(biggest["TOTAL_BOX_OFFICE"]), delta_color="off")
+    cells[2].metric("Biggest year", str(biggest["YEAR"]), ui.money(biggest["TOTAL_BOX_OFFICE"]), delta_color="off",
+                    delta_arrow="off")
     base = alt.Chart(years).encode(x=alt.X("YEAR:O", title="release year"))
     st.altair_chart(base.mark_bar().encode(
         y=alt.Y("TOTAL_BOX_OFFICE:Q", title="total box office ($)"),

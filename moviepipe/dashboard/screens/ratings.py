@@ -5,6 +5,13 @@ import streamlit as st
 
 from moviepipe.dashboard import queries, ui
 
+AGREEMENT_COLOURS = alt.Scale(domain=["AGREE", "MIXED", "DISAGREE"], range=["#2e7d32", "#f9a825", "#c62828"])
+
+
+def band_label(low: int) -> str:
+    return f"{low}-{low + 9}" if low < 90 else "90-100"
+
+
 db = ui.db()
 ui.header("Ratings", "Latest score of every current movie per source (ANALYTICS.MOVIE_RATING_LATEST), "
                      "and where the sources agree (ANALYTICS.RATING_AGREEMENT).")
@@ -18,9 +25,10 @@ if not ui.empty(sources, "ratings"):
         "MEDIAN_SCORE": st.column_config.NumberColumn("median", format="%.1f"),
         "LOWEST_SCORE": "lowest", "HIGHEST_SCORE": "highest"})
     bands = queries.score_distribution(db)
-    bands["BAND"] = bands["SCORE_BAND"].astype(int).map(lambda low: f"{low}-{low + 9}" if low < 90 else "90-100")
+    bands["BAND"] = bands["SCORE_BAND"].astype(int).map(band_label)
     st.altair_chart(alt.Chart(bands).mark_bar().encode(
-        x=alt.X("BAND:N", title="score (0-100)", sort=None), xOffset="SOURCE:N",
+        x=alt.X("BAND:N", title="score (0-100)", sort=[band_label(low) for low in range(0, 100, 10)]),
+        xOffset="SOURCE:N",
         y=alt.Y("MOVIES:Q", title="movies"), color=alt.Color("SOURCE:N", title="source"),
         tooltip=["SOURCE", "BAND", "MOVIES"]).properties(height=300), width="stretch")
 
@@ -37,8 +45,9 @@ if not ui.empty(agreement, "movies rated by two sources or more"):
         st.altair_chart(alt.Chart(rated).mark_circle(size=40, opacity=0.6).encode(
             x=alt.X("TOMATO_METER:Q", title="Rotten Tomatoes (Tomatometer)"),
             y=alt.Y("METASCORE:Q", title="Metacritic (Metascore)"),
-            color=alt.Color("AGREEMENT:N", sort=["AGREE", "MIXED", "DISAGREE"], title="agreement"),
+            color=alt.Color("AGREEMENT:N", scale=AGREEMENT_COLOURS, title="agreement"),
             tooltip=["TITLE", "YEAR", "TOMATO_METER", "METASCORE", "IMDB_SCORE", "SCORE_SPREAD"],
         ).properties(height=360), width="stretch")
     st.markdown("**Biggest disagreements**")
-    st.dataframe(queries.biggest_disagreements(db), hide_index=True)
+    # a source no movie has a score from (IMDb, in the default data) is left out rather than shown empty
+    st.dataframe(queries.biggest_disagreements(db).dropna(axis=1, how="all"), hide_index=True)
