@@ -1,14 +1,14 @@
 """Every query the dashboard runs: Snowflake SQL over the ANALYTICS views, nothing else.
 
-The pages call these functions with a backend (``moviepipe.dashboard.backend``), so the
-same text runs on fakesnow locally and on Snowflake (Streamlit in Snowflake, or
-``st.connection("snowflake")``). Only views are read, so the analyst role the Pulumi
+The pages run these texts with ``db.query(queries.NAME)`` on a backend
+(``moviepipe.dashboard.backend``), so the same text runs on fakesnow locally and on
+Snowflake (Streamlit in Snowflake, or ``st.connection("snowflake")``). Only views are read, so the analyst role the Pulumi
 program creates (SELECT on views, nothing on tables) is all the app needs; the
 pipeline's health comes from ``PIPELINE_STAGES`` and ``REJECTS_BY_RULE``, views over
 the OPS ledger. Aggregation happens in SQL, so a page moves summaries, not movies.
 
-Values are never bound as parameters (Streamlit in Snowflake's session and the
-connector disagree on the parameter style): the only caller-supplied values, a movie
+Values are never bound as parameters (the parameter style of a Streamlit in Snowflake
+session is not ours to choose): the only caller-supplied values, a movie
 id and a title search, go through ``sql_string``.
 """
 
@@ -97,6 +97,7 @@ FROM ANALYTICS.BOX_OFFICE_BY_YEAR
 ORDER BY YEAR
 """
 
+#: The history page's default list: most versions first, then the latest change that touched most attributes.
 MOVIES_WITH_MOST_VERSIONS = """
 SELECT IMDB_ID, TITLE, YEAR, VERSIONS
 FROM ANALYTICS.MOVIE_HISTORY
@@ -157,43 +158,6 @@ def overview(db: Backend) -> pd.Series:
     return db.query(OVERVIEW).iloc[0]
 
 
-def movies_by_decade(db: Backend) -> pd.DataFrame:
-    return db.query(MOVIES_BY_DECADE)
-
-
-def ratings_by_source(db: Backend) -> pd.DataFrame:
-    return db.query(RATINGS_BY_SOURCE)
-
-
-def score_distribution(db: Backend) -> pd.DataFrame:
-    return db.query(SCORE_DISTRIBUTION)
-
-
-def agreement_bands(db: Backend) -> pd.DataFrame:
-    return db.query(AGREEMENT_BANDS)
-
-
-def agreement_points(db: Backend) -> pd.DataFrame:
-    return db.query(AGREEMENT_POINTS)
-
-
-def biggest_disagreements(db: Backend) -> pd.DataFrame:
-    return db.query(BIGGEST_DISAGREEMENTS)
-
-
-def top_movies(db: Backend) -> pd.DataFrame:
-    return db.query(TOP_MOVIES)
-
-
-def box_office_by_year(db: Backend) -> pd.DataFrame:
-    return db.query(BOX_OFFICE_BY_YEAR)
-
-
-def movies_with_most_versions(db: Backend) -> pd.DataFrame:
-    """The history page's default list: most versions first, then the latest change that touched most."""
-    return db.query(MOVIES_WITH_MOST_VERSIONS)
-
-
 def search_titles(db: Backend, text: str, limit: int = 50) -> pd.DataFrame:
     """Current movies whose title contains ``text`` (any case), most versions first."""
     return db.query(f"""
@@ -207,15 +171,3 @@ LIMIT {int(limit)}
 
 def movie_versions(db: Backend, imdb_id: str) -> pd.DataFrame:
     return db.query(MOVIE_VERSIONS.format(imdb_id=sql_string(imdb_id)))
-
-
-def batches(db: Backend) -> pd.DataFrame:
-    return db.query(BATCHES)
-
-
-def stages(db: Backend) -> pd.DataFrame:
-    return db.query(STAGES)
-
-
-def rejects_by_rule(db: Backend) -> pd.DataFrame:
-    return db.query(REJECTS_BY_RULE)

@@ -44,8 +44,8 @@ def render_html(report: RunReport) -> str:
         parts.append(bar_chart([(rule, [n]) for rule, n in sorted(rejected.items(), key=lambda kv: -kv[1])],
                                [("rows rejected", "#e45756")], "Rows rejected per rule"))
     if report.rejects_by_rule:
-        parts.append(_table(["rule", "rows rejected"], [[rule, n] for rule, n in
-                                                        sorted(report.rejects_by_rule.items(), key=lambda kv: (-kv[1], kv[0]))]))
+        by_count = sorted(report.rejects_by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append(_table(["rule", "rows rejected"], [[rule, n] for rule, n in by_count]))
     else:
         parts.append('<p class="muted">The transform did not report its rules (it did not finish).</p>')
     if report.rows_by_table:

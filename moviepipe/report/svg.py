@@ -35,7 +35,8 @@ def bar_chart(groups: list[tuple[str, list[int | None]]], series: list[tuple[str
             length = 0 if not value else max(1.0, PLOT_WIDTH * value / largest)
             parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" height="{BAR - 2}" fill="{colour}">'
                          f"<title>{escape(label)} {escape(name)}: {_text(value)}</title></rect>"
-                         f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + BAR - 4}" fill="#333">{_text(value)}</text>')
+                         f'<text x="{LABEL_WIDTH + length + 4:.1f}" y="{y + BAR - 4}" fill="#333">'
+                         f"{_text(value)}</text>")
     parts.append("</svg>")
     return "".join(parts)
 

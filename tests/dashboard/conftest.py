@@ -79,15 +79,7 @@ def dashboard_home(tmp_path_factory, subset_template, prefect_harness) -> dict:
 
     from flows.pipeline import run_flow
 
-    reuse = os.environ.get("UX_DEV_REUSE")  # DEV ONLY, remove
-    if reuse and Path(reuse).is_file():
-        import json
-        saved = json.loads(Path(reuse).read_text())
-        saved["home"] = Path(saved["home"])
-        return saved
-    root = Path(reuse).with_suffix("") if reuse else tmp_path_factory.mktemp("dashboard")  # DEV ONLY: reuse
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    root = tmp_path_factory.mktemp("dashboard")
     home, db = root / "home", root / "movies.db"
     shutil.copyfile(subset_template, db)
     url = f"sqlite:///{db}"
@@ -112,10 +104,6 @@ def dashboard_home(tmp_path_factory, subset_template, prefect_harness) -> dict:
                                    stderr=subprocess.STDOUT)
         seen = watch_while_running(process, home)
         process.wait(600)
-    result = {"home": home, "source": db, "first": first_result, "first_flow_run_id": first.state_details.flow_run_id,
+    return {"home": home, "source": db, "first": first_result, "first_flow_run_id": first.state_details.flow_run_id,
               "changed": changed, "retitled": changed[:5],
               "cli": {"returncode": process.returncode, "output": log.read_text()}, "while_running": seen}
-    if reuse:  # DEV ONLY, remove
-        import json
-        Path(reuse).write_text(json.dumps(result, default=str))
-    return result

@@ -1,4 +1,5 @@
-"""The run report of real batches: written by the flow, printed by the CLI, published as an artifact, opened in Chromium."""
+"""The run report of real batches: written by the flow, printed by the CLI, published as an artifact,
+opened in Chromium."""
 
 from __future__ import annotations
 

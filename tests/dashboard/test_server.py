@@ -73,3 +73,10 @@ def test_the_warehouse_is_prepared_when_idle_and_left_alone_when_a_run_holds_it(
     finally:
         holder.stdin.close()
         holder.wait(60)
+
+
+def test_typed_values_become_snowflake_string_literals():
+    from moviepipe.dashboard.queries import sql_string
+
+    assert sql_string("it's") == "'it''s'"
+    assert sql_string("a\\b') OR 1=1 --") == "'a\\\\b'') OR 1=1 --'"

@@ -9,7 +9,7 @@ db = ui.db()
 ui.header("Box office", "Current movies with a known box office, by release year (ANALYTICS.BOX_OFFICE_BY_YEAR; "
                         "amounts as the source reports them, latest snapshot per movie).")
 
-years = queries.box_office_by_year(db)
+years = db.query(queries.BOX_OFFICE_BY_YEAR)
 if not ui.empty(years, "box office figures"):
     biggest = years.loc[years["TOTAL_BOX_OFFICE"].idxmax()]
     cells = st.columns(3)

@@ -9,7 +9,7 @@ db = ui.db()
 ui.header("Pipeline health", "Every batch and stage from the ledger (ANALYTICS.PIPELINE_STAGES over "
                              "OPS.BATCH_LEDGER) and the rows refused per rule (ANALYTICS.REJECTS_BY_RULE).")
 
-batches = queries.batches(db)
+batches = db.query(queries.BATCHES)
 if not ui.empty(batches, "batches"):
     states = batches["STATE"].value_counts()
     cells = st.columns(4)
@@ -20,7 +20,7 @@ if not ui.empty(batches, "batches"):
     st.subheader("Batches")
     st.dataframe(batches, hide_index=True)
 
-    stages = queries.stages(db)
+    stages = db.query(queries.STAGES)
     labels = {row.BATCH_ID: f"{row.BATCH_ID} · {row.STATE} · {row.STARTED_AT:%Y-%m-%d %H:%M}"
               for row in batches.itertuples()}
     batch_id = st.selectbox("Batch", list(labels), format_func=labels.get)
@@ -40,7 +40,7 @@ if not ui.empty(batches, "batches"):
         st.error(f"{row.STAGE} failed: {row.ERROR.splitlines()[0]}")
 
 st.subheader("Rejects by rule")
-rejects = queries.rejects_by_rule(db)
+rejects = db.query(queries.REJECTS_BY_RULE)
 if not ui.empty(rejects, "rejected rows"):
     by_rule = rejects.groupby("RULE", as_index=False)["ROWS_REJECTED"].sum().sort_values("ROWS_REJECTED",
                                                                                         ascending=False)

@@ -16,7 +16,10 @@ ui.header("Movie history", "Every version of a movie in ANALYTICS.MOVIE_HISTORY 
                            "from the source's lastUpdated until the next version; type-1 fixes update in place.")
 
 search = st.text_input("Find a title", placeholder="e.g. Godfather (empty: the movies with the most versions)")
-candidates = queries.search_titles(db, search.strip()) if search.strip() else queries.movies_with_most_versions(db)
+if search.strip():
+    candidates = queries.search_titles(db, search.strip())
+else:
+    candidates = db.query(queries.MOVIES_WITH_MOST_VERSIONS)
 if not ui.empty(candidates, f"movie with '{search.strip()}' in its title" if search.strip() else "movies"):
     labels = {row.IMDB_ID: f"{row.TITLE} ({row.YEAR if pd.notna(row.YEAR) else '?'}) · {row.VERSIONS} "
                            f"version{'s' if row.VERSIONS != 1 else ''} · {row.IMDB_ID}"
@@ -33,7 +36,8 @@ if not ui.empty(candidates, f"movie with '{search.strip()}' in its title" if sea
     now = pd.Timestamp(datetime.now())
     timeline = versions.assign(
         VERSION=versions["VERSION_NUMBER"].map(lambda n: f"v{n}"),
-        UNTIL=versions["VALID_TO"].where(versions["VALID_TO"] < pd.Timestamp(OPEN_END), max(now, current["VALID_FROM"])),
+        UNTIL=versions["VALID_TO"].where(versions["VALID_TO"] < pd.Timestamp(OPEN_END),
+                                         max(now, current["VALID_FROM"])),
         CHANGED=versions["CHANGED_ATTRIBUTES"].fillna("—"))
     st.altair_chart(alt.Chart(timeline).mark_bar(height=22, cornerRadius=3).encode(
         x=alt.X("VALID_FROM:T", title="valid from → to"), x2="UNTIL:T",

@@ -18,7 +18,7 @@ cells[4].metric("Rows rejected", ui.number(facts["ROWS_REJECTED"]), help="ANALYT
 if facts["LAST_LOADED_AT"] is not None and str(facts["LAST_LOADED_AT"]) != "NaT":
     st.caption(f"Last batch loaded at {facts['LAST_LOADED_AT']:%Y-%m-%d %H:%M:%S} UTC.")
 
-decades = queries.movies_by_decade(db)
+decades = db.query(queries.MOVIES_BY_DECADE)
 if not ui.empty(decades, "movies"):
     st.subheader("Movies by decade")
     decades["DECADE_LABEL"] = decades["DECADE"].astype(str) + "s"

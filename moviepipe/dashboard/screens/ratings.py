@@ -16,7 +16,7 @@ db = ui.db()
 ui.header("Ratings", "Latest score of every current movie per source (ANALYTICS.MOVIE_RATING_LATEST), "
                      "and where the sources agree (ANALYTICS.RATING_AGREEMENT).")
 
-sources = queries.ratings_by_source(db)
+sources = db.query(queries.RATINGS_BY_SOURCE)
 if not ui.empty(sources, "ratings"):
     st.subheader("By source")
     st.dataframe(sources, hide_index=True, column_config={
@@ -24,7 +24,7 @@ if not ui.empty(sources, "ratings"):
         "AVERAGE_SCORE": st.column_config.NumberColumn("average", format="%.1f"),
         "MEDIAN_SCORE": st.column_config.NumberColumn("median", format="%.1f"),
         "LOWEST_SCORE": "lowest", "HIGHEST_SCORE": "highest"})
-    bands = queries.score_distribution(db)
+    bands = db.query(queries.SCORE_DISTRIBUTION)
     bands["BAND"] = bands["SCORE_BAND"].astype(int).map(band_label)
     st.altair_chart(alt.Chart(bands).mark_bar().encode(
         x=alt.X("BAND:N", title="score (0-100)", sort=[band_label(low) for low in range(0, 100, 10)]),
@@ -33,13 +33,13 @@ if not ui.empty(sources, "ratings"):
         tooltip=["SOURCE", "BAND", "MOVIES"]).properties(height=300), width="stretch")
 
 st.subheader("Agreement between sources")
-agreement = queries.agreement_bands(db)
+agreement = db.query(queries.AGREEMENT_BANDS)
 if not ui.empty(agreement, "movies rated by two sources or more"):
     counts = dict(zip(agreement["AGREEMENT"], agreement["MOVIES"]))
     cells = st.columns(3)
     for cell, band, note in zip(cells, ("AGREE", "MIXED", "DISAGREE"), ("spread ≤ 10", "spread ≤ 25", "spread > 25")):
         cell.metric(f"{band.title()} ({note})", ui.number(counts.get(band, 0)))
-    points = queries.agreement_points(db)
+    points = db.query(queries.AGREEMENT_POINTS)
     rated = points.dropna(subset=["TOMATO_METER", "METASCORE"])
     if not rated.empty:
         st.altair_chart(alt.Chart(rated).mark_circle(size=40, opacity=0.6).encode(
@@ -50,4 +50,4 @@ if not ui.empty(agreement, "movies rated by two sources or more"):
         ).properties(height=360), width="stretch")
     st.markdown("**Biggest disagreements**")
     # a source no movie has a score from (IMDb, in the default data) is left out rather than shown empty
-    st.dataframe(queries.biggest_disagreements(db).dropna(axis=1, how="all"), hide_index=True)
+    st.dataframe(db.query(queries.BIGGEST_DISAGREEMENTS).dropna(axis=1, how="all"), hide_index=True)

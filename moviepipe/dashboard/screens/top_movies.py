@@ -9,7 +9,7 @@ db = ui.db()
 ui.header("Top movies", "The ten best-rated movies of a genre in a decade, by average score across sources "
                         "(ANALYTICS.TOP_MOVIES_BY_GENRE_DECADE; ties share a rank).")
 
-top = queries.top_movies(db)
+top = db.query(queries.TOP_MOVIES)
 if not ui.empty(top, "rated movies"):
     genres = sorted(top["GENRE"].unique())
     left, right = st.columns(2)
