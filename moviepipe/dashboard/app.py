@@ -23,7 +23,7 @@ from moviepipe.dashboard import ui
 from moviepipe.dashboard.navigation import PAGES, SCREENS
 
 st.set_page_config(page_title="moviepipe", page_icon=":material/movie:", layout="wide")
-navigation = st.navigation([st.Page(str(SCREENS / file), title=title, url_path=path, icon=icon,
-                                    default=(path == "overview")) for file, title, path, icon in PAGES])
+navigation = st.navigation([st.Page(str(SCREENS / file), title=title, url_path=path or None, icon=icon,
+                                    default=not path) for file, title, path, icon in PAGES])
 ui.connect()
 navigation.run()

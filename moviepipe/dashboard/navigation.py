@@ -8,9 +8,9 @@ APP = Path(__file__).resolve().parent / "app.py"
 # Not "pages/": Streamlit would list that folder as pages of its own before st.navigation runs.
 SCREENS = Path(__file__).resolve().parent / "screens"
 
-#: (file in SCREENS, title, url path, icon)
+#: (file in SCREENS, title, url path, icon); the first page is the default, served at "/"
 PAGES = (
-    ("overview.py", "Overview", "overview", ":material/movie:"),
+    ("overview.py", "Overview", "", ":material/movie:"),
     ("ratings.py", "Ratings", "ratings", ":material/star:"),
     ("top_movies.py", "Top movies", "top-movies", ":material/trophy:"),
     ("box_office.py", "Box office", "box-office", ":material/payments:"),

@@ -105,5 +105,5 @@ def dashboard_home(tmp_path_factory, subset_template, prefect_harness) -> dict:
         seen = watch_while_running(process, home)
         process.wait(600)
     return {"home": home, "source": db, "first": first_result, "first_flow_run_id": first.state_details.flow_run_id,
-              "changed": changed, "retitled": changed[:5],
-              "cli": {"returncode": process.returncode, "output": log.read_text()}, "while_running": seen}
+            "changed": changed, "retitled": changed[:5],
+            "cli": {"returncode": process.returncode, "output": log.read_text()}, "while_running": seen}

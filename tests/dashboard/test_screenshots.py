@@ -39,7 +39,8 @@ READY = """(() => {
 })()"""
 CONTENT_HEIGHT = ("(() => { const main = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
                   " return main ? main.getBoundingClientRect().bottom + 80 : 0; })()")
-TITLES = {"overview": "moviepipe", "ratings": "Ratings", "top-movies": "Top movies", "box-office": "Box office",
+#: url path -> page title ("" is the default page, the overview)
+TITLES = {"": "moviepipe", "ratings": "Ratings", "top-movies": "Top movies", "box-office": "Box office",
           "history": "Movie history", "health": "Pipeline health"}
 
 
@@ -80,7 +81,7 @@ def test_every_page_served_by_moviepipe_dashboard_shows_the_data(dashboard_serve
         SELECT (SELECT COUNT(*) FROM ANALYTICS.MOVIE_CURRENT) AS MOVIES,
                (SELECT COUNT(*) FROM ANALYTICS.MOVIE_HISTORY) AS VERSIONS,
                (SELECT BATCH_ID FROM OPS.BATCH_LEDGER ORDER BY STARTED_AT DESC LIMIT 1) AS LAST_BATCH""")[0]
-    expected_text = {"overview": [f"{facts['MOVIES']:,}", f"{facts['VERSIONS']:,}", "Movies by decade"],
+    expected_text = {"": [f"{facts['MOVIES']:,}", f"{facts['VERSIONS']:,}", "Movies by decade"],
                      "ratings": ["By source", "Rotten Tomatoes", "Agreement between sources"],
                      "top-movies": ["Drama", "Best score per genre and decade"],
                      "box-office": ["Top earner per year", "Movies with a figure"],
@@ -97,7 +98,8 @@ def test_every_page_served_by_moviepipe_dashboard_shows_the_data(dashboard_serve
             for needle in [title, *expected_text[path]]:
                 assert needle in text, f"{path}: {needle!r} not on the page:\n{text[:1500]}"
             assert "Query failed" not in text and "Traceback" not in text
-            png = browser.screenshot(tmp_path / f"dashboard-{path}.png")
+            assert "Page not found" not in text
+            png = browser.screenshot(tmp_path / f"dashboard-{path or 'overview'}.png")
             assert_png(png, min_bytes=30_000)
             assert_not_blank(png)
             shots.append(png)

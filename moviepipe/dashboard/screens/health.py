@@ -44,7 +44,8 @@ rejects = db.query(queries.REJECTS_BY_RULE)
 if not ui.empty(rejects, "rejected rows"):
     by_rule = rejects.groupby("RULE", as_index=False)["ROWS_REJECTED"].sum().sort_values("ROWS_REJECTED",
                                                                                         ascending=False)
-    st.altair_chart(alt.Chart(by_rule).mark_bar().encode(
-        x=alt.X("ROWS_REJECTED:Q", title="rows rejected (all batches)"), y=alt.Y("RULE:N", sort="-x", title=None),
+    st.altair_chart(alt.Chart(by_rule).mark_bar(color="#e45756").encode(
+        x=alt.X("ROWS_REJECTED:Q", title="rows rejected (all batches)", axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y("RULE:N", sort="-x", title=None),
         tooltip=["RULE", "ROWS_REJECTED"]).properties(height=max(120, 40 + 28 * len(by_rule))), width="stretch")
     st.dataframe(rejects, hide_index=True)

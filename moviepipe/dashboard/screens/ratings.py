@@ -39,15 +39,16 @@ if not ui.empty(agreement, "movies rated by two sources or more"):
     cells = st.columns(3)
     for cell, band, note in zip(cells, ("AGREE", "MIXED", "DISAGREE"), ("spread ≤ 10", "spread ≤ 25", "spread > 25")):
         cell.metric(f"{band.title()} ({note})", ui.number(counts.get(band, 0)))
-    points = db.query(queries.AGREEMENT_POINTS)
-    rated = points.dropna(subset=["TOMATO_METER", "METASCORE"])
-    if not rated.empty:
-        st.altair_chart(alt.Chart(rated).mark_circle(size=40, opacity=0.6).encode(
-            x=alt.X("TOMATO_METER:Q", title="Rotten Tomatoes (Tomatometer)"),
-            y=alt.Y("METASCORE:Q", title="Metacritic (Metascore)"),
+    grid = db.query(queries.AGREEMENT_GRID)
+    if not grid.empty:
+        st.altair_chart(alt.Chart(grid).mark_circle(opacity=0.7).encode(
+            x=alt.X("TOMATO_METER:Q", title="Rotten Tomatoes (Tomatometer)", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("METASCORE:Q", title="Metacritic (Metascore)", scale=alt.Scale(domain=[0, 100])),
+            size=alt.Size("MOVIES:Q", title="movies"),
             color=alt.Color("AGREEMENT:N", scale=AGREEMENT_COLOURS, title="agreement"),
-            tooltip=["TITLE", "YEAR", "TOMATO_METER", "METASCORE", "IMDB_SCORE", "SCORE_SPREAD"],
-        ).properties(height=360), width="stretch")
+            tooltip=[alt.Tooltip("TOMATO_METER:Q", title="Tomatometer (cell)"),
+                     alt.Tooltip("METASCORE:Q", title="Metascore (cell)"), "AGREEMENT", "MOVIES"],
+        ).properties(height=380), width="stretch")
     st.markdown("**Biggest disagreements**")
     # a source no movie has a score from (IMDb, in the default data) is left out rather than shown empty
     st.dataframe(db.query(queries.BIGGEST_DISAGREEMENTS).dropna(axis=1, how="all"), hide_index=True)
