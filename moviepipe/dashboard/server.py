@@ -43,6 +43,8 @@ def prepare_local_warehouse(settings: Settings) -> str:
     """Apply ``sql/`` to an existing, idle local warehouse; say what was done in one line."""
     from moviepipe.runtime import build_runtime
 
+    if settings.runtime != "local":  # nothing to prepare: the cloud runtime's warehouse is Snowflake
+        return "reading the local warehouse as it is (MOVIEPIPE_RUNTIME is not local; see --backend snowflake)"
     database_file = settings.home_dir / "warehouse" / f"{settings.database}.db"
     if not database_file.is_file():
         return f"no warehouse yet at {database_file}: the pages fill in after `moviepipe run`"

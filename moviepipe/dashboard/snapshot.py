@@ -20,6 +20,7 @@ changed and the current one is older than ``max_age`` seconds (or on ``refresh(f
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import tempfile
@@ -94,6 +95,7 @@ class WarehouseSnapshot:
         self._copy_dir: Path | None = None
         self._taken = 0.0
         self.info: SnapshotInfo | None = None
+        atexit.register(self.close)  # the server stops on SIGTERM/Ctrl+C: leave no copy behind
 
     @property
     def files(self) -> list[Path]:

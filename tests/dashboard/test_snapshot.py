@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -56,6 +58,8 @@ def test_a_missing_warehouse_is_named_and_a_copy_that_keeps_changing_is_refused(
     snapshot = WarehouseSnapshot(tmp_path, "MOVIEPIPE", attempts=3)
     stamps = iter(range(100))
     monkeypatch.setattr("moviepipe.dashboard.snapshot.fingerprint", lambda files: (next(stamps),))
+    copies = set(Path(tempfile.gettempdir()).glob("moviepipe-dashboard-*"))
     with pytest.raises(SnapshotChanged, match="changed while it was being copied"):
         snapshot.refresh()
-    assert not list(tmp_path.parent.glob("moviepipe-dashboard-*"))
+    assert next(stamps) == 6, "three attempts, each a fingerprint before and after the copy"
+    assert set(Path(tempfile.gettempdir()).glob("moviepipe-dashboard-*")) == copies, "a refused copy is removed"
