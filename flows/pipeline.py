@@ -84,7 +84,8 @@ def _start(settings: Settings) -> tuple[Runtime, dict]:
 
 
 def _finish(rt: Runtime, ctx: dict, result: dict, key: str | None) -> dict:
-    reporting.publish_artifacts_safely(rt, result["batch_id"], key)  # the batch is committed by now
+    report = reporting.publish_artifacts_safely(rt, result["batch_id"], key)  # the batch is committed by now
+    result["report"] = str(report) if report else None
     ctx["summary"] = {"batch_id": result["batch_id"], "source": result.get("source"),
                       **{k: result["reconcile"][k] for k in ("extracted", "loaded", "rejected")},
                       "new_versions": result["merge"].get("new_versions")}

@@ -72,15 +72,18 @@ def quality_table(ledger_rows: list[dict]) -> list[dict]:
     return []
 
 
+def output_locations(rt, batch_id: str, landing_key: str | None) -> list[tuple[str, str]]:
+    """(what, where) of one batch's outputs: the outputs artifact and the run report list them."""
+    found = [("batch zip", rt.landing.uri(landing_key))] if landing_key else []
+    return found + [("unpacked batch", rt.processed.uri(f"movies/batch_id={batch_id}/")),
+                    ("cleansed movies (Snowpipe input)", rt.archive.uri(f"movies/batch_id={batch_id}/movies.csv")),
+                    ("rejected rows", rt.archive.uri(f"rejected/batch_id={batch_id}/rejected.csv")),
+                    ("warehouse", "RAW.MOVIES, OPS.REJECTED_ROWS, ANALYTICS.DIM_MOVIE (SCD2), OPS.BATCH_LEDGER")]
+
+
 def outputs_markdown(rt, batch_id: str, landing_key: str | None) -> str:
     lines = [f"# moviepipe batch `{batch_id}`", "", f"runtime: **{rt.name}**", "", "| what | where |", "|---|---|"]
-    if landing_key:
-        lines.append(f"| batch zip | `{rt.landing.uri(landing_key)}` |")
-    lines += [f"| unpacked batch | `{rt.processed.uri(f'movies/batch_id={batch_id}/')}` |",
-              f"| cleansed movies (Snowpipe input) | `{rt.archive.uri(f'movies/batch_id={batch_id}/movies.csv')}` |",
-              f"| rejected rows | `{rt.archive.uri(f'rejected/batch_id={batch_id}/rejected.csv')}` |",
-              "| warehouse | `RAW.MOVIES`, `OPS.REJECTED_ROWS`, `ANALYTICS.DIM_MOVIE` (SCD2), "
-              "`OPS.BATCH_LEDGER` |"]
+    lines += [f"| {what} | `{where}` |" for what, where in output_locations(rt, batch_id, landing_key)]
     return "\n".join(lines)
 
 
@@ -102,13 +105,17 @@ def publish_artifacts(rt, batch_id: str | None, landing_key: str | None = None) 
     return created
 
 
-def publish_artifacts_safely(rt, batch_id: str | None, landing_key: str | None = None) -> None:
+def publish_artifacts_safely(rt, batch_id: str | None, landing_key: str | None = None):
     """Artifacts are best effort: on the failure path the run's own error must surface, and after a
-    batch commits a hiccup of the artifact API must not turn a loaded run into a failed one."""
+    batch commits a hiccup of the artifact API must not turn a loaded run into a failed one.
+    Returns the path of the batch's HTML run report (``flows.run_report``), or None."""
     try:
         publish_artifacts(rt, batch_id, landing_key)
     except Exception as error:
         print(f"moviepipe: could not publish artifacts for {batch_id}: {redact(str(error))[:300]}", file=sys.stderr)
+    from flows.run_report import publish_run_report_safely  # the shareable HTML report and its artifact
+
+    return publish_run_report_safely(rt, batch_id, landing_key)
 
 
 # --------------------------------------------------------------------------- hooks

@@ -100,7 +100,9 @@ def _summary(result: dict) -> None:
     console.print(f"[bold]{rec.get('extracted', 0):,}[/] extracted = [bold]{rec.get('loaded', 0):,}[/] loaded + "
                   f"[bold]{rec.get('rejected', 0):,}[/] rejected · DIM_MOVIE: {merge.get('new_versions', 0):,} new "
                   f"versions, {merge.get('closed_versions', 0):,} closed · {result['_seconds']:.1f}s in all")
-    console.print(f"[dim]outputs under {result.get('home')}; try: moviepipe status · moviepipe sql "
+    if result.get("report"):
+        console.print(f"[bold]Report[/] {result['report']}", soft_wrap=True, highlight=False)
+    console.print(f"[dim]outputs under {result.get('home')}; try: moviepipe status · moviepipe dashboard · moviepipe sql "
                   f"\"SELECT COUNT(*) FROM ANALYTICS.DIM_MOVIE WHERE IS_CURRENT\"[/]")
 
 
@@ -269,6 +271,30 @@ def sql(query: str = typer.Argument(..., help="Snowflake SQL to run on the local
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     console.print(table)
     console.print(f"[dim]{len(rows)} row(s)[/]")
+
+
+@app.command()
+def dashboard(
+    port: int = typer.Option(8501, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
+    backend: Optional[str] = typer.Option(None, help="local (default): read-only copies of the local warehouse; "
+                                                     "snowflake: st.connection('snowflake'), see docs/bi.md."),
+):
+    """Serve the dashboard (Streamlit) over the ANALYTICS views; it works while a run is going."""
+    from moviepipe.dashboard.server import serve
+    from moviepipe.errors import MoviepipeError
+    from moviepipe.settings import load_settings
+
+    def announce(url: str, note: str) -> None:
+        console.print(f"moviepipe dashboard on [bold]{url}[/] · {note} · Ctrl+C stops it", soft_wrap=True,
+                      highlight=False)
+
+    try:
+        code = serve(load_settings(), port, host, backend, announce)
+    except MoviepipeError as error:
+        _error(str(error).splitlines()[0])
+        raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
 
 
 @app.command()

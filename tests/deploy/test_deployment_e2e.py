@@ -4,8 +4,8 @@ the flow run (with its artifacts) in the Prefect UI as evidence.
 
 Everything runs as subprocesses with the real CLIs (``prefect server start``, ``prefect
 --no-prompt deploy --all``, ``prefect deployment run``, ``prefect worker start --run-once``)
-against a private PREFECT_HOME and MOVIEPIPE_HOME. The screenshot needs Debian's
-``chromium``; without it that last step is skipped with the reason (the rest still runs).
+against a private PREFECT_HOME and MOVIEPIPE_HOME. The screenshot (``tests.browser``) needs
+Debian's ``chromium``; without it that last step is skipped with the reason (the rest still runs).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import http.server
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,18 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import chromium_or_skip, free_port, keep_evidence, screenshot
 from tests.conftest import REPO, warehouse_query
 
 pytestmark = pytest.mark.integration
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 POOL = "moviepipe-local"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -114,26 +107,14 @@ def test_deploy_run_with_a_worker_and_see_it_in_the_ui(prefect_server, subset_db
 
     assert_a_second_run_is_cancelled_not_queued(prefect_server["api"], by_name["weekly-full-refresh"]["id"])
 
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no chromium for the UI screenshot (apt-get install -y chromium); the deployment run passed")
+    browser = chromium_or_skip("the UI screenshot; the deployment run passed")
     evidence = home / "evidence"
     evidence.mkdir(parents=True)
     shots = {"flow-run.png": f"{prefect_server['ui']}/runs/flow-run/{flow_run_id}",
              "artifact-stages.png": f"{prefect_server['ui']}/artifacts/artifact/{by_key['moviepipe-stages']['id']}"}
     for name, url in shots.items():
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                        f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1600,1100",
-                        "--virtual-time-budget=20000", f"--screenshot={evidence / name}", url],
-                       capture_output=True, timeout=180)
-        png = evidence / name
-        assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
-    keep = os.environ.get("MOVIEPIPE_EVIDENCE_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        for name in shots:
-            shutil.copyfile(evidence / name, Path(keep) / name)
+        screenshot(browser, url, evidence / name, tmp_path / "chromium")
+    keep = keep_evidence(*(evidence / name for name in shots))
     print(f"\nUI evidence: {', '.join(str(evidence / name) for name in shots)}"
           + (f" (copied to {keep})" if keep else ""))
 

@@ -73,7 +73,7 @@ def test_run_publishes_artifacts_sends_summary_and_backfills_a_window(home, subs
     assert result["status"] == "loaded"
 
     artifacts = artifacts_of(state.state_details.flow_run_id)
-    assert set(artifacts) == {"moviepipe-stages", "moviepipe-data-quality", "moviepipe-outputs"}
+    assert set(artifacts) == {"moviepipe-stages", "moviepipe-data-quality", "moviepipe-outputs", "moviepipe-run-report"}
     stages = json.loads(artifacts["moviepipe-stages"].data)
     assert [row["stage"] for row in stages] == [row["STAGE"] for row in result["ledger"]]
     transform = next(row for row in stages if row["stage"] == "transform")
