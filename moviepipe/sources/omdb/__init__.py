@@ -123,6 +123,7 @@ class OmdbBatchPlan:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) among them: fetched again next run
     misses: list[Miss] = field(default_factory=list)  # the three above, with when and until when
     found: int = 0  # ids among those asked for whose latest answer is a record (in this batch or delivered)
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (id, fetched_at): found after a miss
     invalid_ids: list[tuple[str, str, str]] = field(default_factory=list)  # (where, value, reason)
     pending: int = 0  # ids left unfetched because the quota ran out
     quota_exhausted: bool = False
@@ -152,6 +153,13 @@ class OmdbBatchPlan:
                   "failed": len(self.failed)}
         counts["unanswered"] = self.ids_requested - sum(counts.values())
         return counts
+
+    def report(self, limit: int = 100) -> dict:
+        """The summary plus the first ``limit`` misses (for the CLI and the run's artifact)."""
+        return {**self.summary(), "source": self.source_name,
+                "misses": [{"imdb_id": m.imdb_id, "status": m.status, "reason": m.reason,
+                            "checked_at": m.checked_at[:19], "retry_after": m.retry_after and m.retry_after[:19]}
+                           for m in self.misses[:limit]]}
 
     def summary(self) -> dict:
         return {"ids_requested": self.ids_requested, "answers": self.answers(), "fetched": self.fetched,
@@ -309,8 +317,11 @@ class OmdbSource:
     def _describe(self, low: str | None, wanted: set[str]) -> OmdbBatchPlan:
         newest = self._found_in_range(low, None)
         latest: dict[str, dict] = {}  # id -> its latest cache line, for the ids asked for
+        missed_before: set[str] = set()
         for record in self.cache.records():
             if record["imdbID"] in wanted:
+                if record["status"] != cfg.FOUND:
+                    missed_before.add(record["imdbID"])
                 latest[record["imdbID"]] = record
         misses = []
         for imdb_id, record in sorted(latest.items()):
@@ -325,7 +336,9 @@ class OmdbSource:
         return OmdbBatchPlan(self.name, self.source_key, WATERMARK_COLUMN, low, high, len(newest),
                              not_found=by_status[cfg.NOT_FOUND], unavailable=by_status[cfg.UNAVAILABLE],
                              failed=by_status[cfg.FAILED], misses=misses,
-                             found=sum(1 for r in latest.values() if r["status"] == cfg.FOUND))
+                             found=sum(1 for r in latest.values() if r["status"] == cfg.FOUND),
+                             resolved=[(i, r["fetched_at"]) for i, r in sorted(latest.items())
+                                       if r["status"] == cfg.FOUND and i in missed_before])
 
     def _found_in_range(self, low: str | None, high: str | None) -> dict[str, str]:
         """id -> fetched_at of its newest found record with low < fetched_at <= high (ids only in memory)."""
