@@ -123,10 +123,10 @@ def test_every_answer_shape_loads_and_misses_cost_one_request_in_three_runs(home
 
 @pytest.mark.xfail(strict=True, reason="needs the pipe's PARSE_JSON (sf)")
 def test_the_movies_pipe_parses_extra_so_snowflake_keeps_json_values():
-    """The Glue job writes EXTRA as JSON text with typed values (tests/glue/test_extra_json.py). Snowflake
-    stores a CSV field loaded into a VARIANT column as a string unless the COPY parses it, so the movies
-    pipe must PARSE_JSON the EXTRA column for EXTRA:Ratings[0]:Value to work on Snowflake (locally fakesnow
-    casts the text to JSON by itself, which is why the end-to-end check above already passes here)."""
+    """The Glue job writes EXTRA as JSON text with typed values (tests/glue/test_extra_json.py). On Snowflake
+    the movies pipe parses that column (PARSE_JSON) so EXTRA:Ratings[0]:Value works without relying on a CSV
+    field turning into an object by itself. Locally fakesnow casts the text to JSON on its own, which is why
+    the end-to-end check above already passes here; this test flips when the pipe carries the PARSE_JSON."""
     (pipe,) = [f for f in sqlfiles.load("pipes") if f.name == "010_raw_movies_pipe"]
     copy = sqlfiles.parse_pipe(pipe.render(database="MOVIEPIPE", archive_url="file:///x/", stage_options="",
                                            warehouse="WH")).copy_statement
