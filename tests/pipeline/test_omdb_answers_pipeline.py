@@ -120,6 +120,20 @@ def test_every_answer_shape_loads_and_misses_cost_one_request_in_three_runs(home
     leaked = [p for p in home.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
     assert leaked == []
 
+    # each of the four runs left its answers as a Prefect artifact
+    mine = [a.data for a in _source_answer_artifacts() if f"| {NOT_FOUND} | not_found | Movie not found! |" in a.data]
+    assert len(mine) == 4 and sum("| found | 10 |" in text for text in mine) == 3
+    assert sum("| found | 11 |" in text for text in mine) == 1  # after --retry-missing
+
+
+def _source_answer_artifacts():
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(
+            any_=["moviepipe-source-answers"])))
+
 
 @pytest.mark.xfail(strict=True, reason="needs the pipe's PARSE_JSON (sf)")
 def test_the_movies_pipe_parses_extra_so_snowflake_keeps_json_values():
