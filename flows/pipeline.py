@@ -99,6 +99,8 @@ def _run_source(rt: Runtime, ctx: dict, settings: Settings, source: Source, full
     with source_lock(lock_key, source.name, settings.source_lock_wait):
         try:
             batch = pipeline.plan(rt, source, full_refresh)
+            pipeline.record_source_misses(rt, batch)
+            reporting.publish_source_answers_safely(batch)
             if batch.is_empty:
                 return _nothing_new(batch)
             ctx["batch_id"] = batch.batch_id
@@ -122,15 +124,17 @@ def _run_source(rt: Runtime, ctx: dict, settings: Settings, source: Source, full
             reporting.batch_logger(batch.batch_id).warning("%s", batch.quota_error())
         return _finish(rt, ctx, {"status": status, "batch_id": batch.batch_id, "source": batch.source_name,
                                  "watermark": {"low": batch.low, "high": batch.high}, **result,
-                                 **({"source_detail": batch.summary()} if hasattr(batch, "summary") else {}),
+                                 **({"source_detail": batch.report()} if hasattr(batch, "report") else {}),
                                  "ledger": rt.ledger.rows(batch.batch_id), "home": str(settings.home_dir)}, key)
 
 
 def _nothing_new(batch) -> dict:
+    detail = {"source_detail": batch.report()} if hasattr(batch, "report") else {}  # OMDb: where the ids stand
     if getattr(batch, "quota_exhausted", False):
         # Not retried by Prefect within seconds: the quota comes back tomorrow; the next run resumes.
-        return {"status": "quota_exhausted", "source": batch.source_name, "message": str(batch.quota_error())}
-    return {"status": "unchanged", "source": batch.source_name, "watermark": batch.low}
+        return {"status": "quota_exhausted", "source": batch.source_name, "message": str(batch.quota_error()),
+                **detail}
+    return {"status": "unchanged", "source": batch.source_name, "watermark": batch.low, **detail}
 
 
 @flow(name="moviepipe-run", on_failure=[reporting.on_failure], on_crashed=[reporting.on_failure],

@@ -118,6 +118,43 @@ def publish_artifacts_safely(rt, batch_id: str | None, landing_key: str | None =
     return publish_run_report_safely(rt, batch_id, landing_key)
 
 
+# --------------------------------------------------------------------------- source answers (OMDb)
+#: How an OMDb run's ids stand, as shown in the artifact and the CLI.
+ANSWER_LABELS = {"found": "found", "not_found": "not found", "unavailable": "unavailable (OMDb has no data yet)",
+                 "failed": "failed (asked again next run)", "unanswered": "unanswered (quota spent)"}
+
+
+def source_answers_markdown(report: dict, limit: int = 50) -> str:
+    """The ``OmdbBatchPlan.report()`` of a run as markdown: counts per answer, then the misses."""
+    answers = report["answers"]
+    lines = [f"# {report['source']}: {report['ids_requested']} ids", "", "| answer | ids |", "|---|---:|"]
+    lines += [f"| {ANSWER_LABELS[key]} | {answers[key]} |" for key in ANSWER_LABELS]
+    lines += ["", f"{report['found_in_batch']} records in this run's batch; {report['requests']} requests "
+                  f"({report['fetched']} answers) this run; {report['invalid_ids']} invalid ids skipped."]
+    misses = report["misses"][:limit]
+    if misses:
+        lines += ["", "| id | answer | OMDb said | checked (UTC) | asked again after |", "|---|---|---|---|---|"]
+        lines += [f"| {m['imdb_id']} | {m['status']} | {m['reason']} | {m['checked_at']} | "
+                  f"{m['retry_after'] or 'next run'} |" for m in misses]
+        total = sum(answers[k] for k in ("not_found", "unavailable", "failed"))
+        if total > len(misses):
+            lines.append(f"\n… and {total - len(misses)} more: `SELECT * FROM OPS.SOURCE_MISSES`")
+    return "\n".join(lines)
+
+
+def publish_source_answers_safely(batch) -> None:
+    """The run's answer counts and misses as an artifact, when the source reports them (best effort)."""
+    if not hasattr(batch, "report"):
+        return
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(source_answers_markdown(batch.report()), key="moviepipe-source-answers",
+                                 description=f"Where the ids of {batch.source_name} stand after this run")
+    except Exception as error:
+        print(f"moviepipe: could not publish the source answers: {redact(str(error))[:300]}", file=sys.stderr)
+
+
 # --------------------------------------------------------------------------- hooks
 def _send(ctx: dict, subject: str, detail: dict) -> None:
     alert = ctx.get("alert")

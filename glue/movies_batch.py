@@ -37,6 +37,11 @@ class BatchInputs:
     def columns(self) -> list[str] | None:
         return [c["name"] for c in self.manifest["columns"]] if self.manifest else None
 
+    @property
+    def column_types(self) -> dict[str, str]:
+        """name -> the type the manifest declares (Arrow's names: string, int64, double, ...); {} without one."""
+        return {c["name"]: c["type"] for c in self.manifest["columns"]} if self.manifest else {}
+
 
 def _role(entry: dict) -> str:
     return entry.get("role", "data")

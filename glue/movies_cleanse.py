@@ -15,7 +15,9 @@ case-insensitive resolution.
 
 from __future__ import annotations
 
-from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
+import re
+
+from moviepipe.contract import EXTRA_COLUMNS, OMDB_EXTRA_TYPES, RAW_COLUMNS
 from moviepipe.contract.archive import column_names
 from movies_engine import api_for
 
@@ -66,7 +68,8 @@ SCORE_SUFFIXES = {
 DATE_COLUMNS = {"RELEASED": "Released", "DVD": "DVD"}
 YEAR_RANGE = (1870, 2035)
 RUNTIME_RANGE = (1, 1000)
-TYPES = ("movie", "series", "episode")
+#: Every value OMDb's "Type" has taken (its search API filters on the same four).
+TYPES = ("movie", "series", "episode", "game")
 #: RUNTIME_BAND: upper bound in minutes (inclusive) -> band. 40 minutes is the
 #: Academy's limit for a short film; 90 and 150 split features into the usual
 #: standard / long / epic lengths.
@@ -91,6 +94,9 @@ _YEAR_ONLY_RE = r"^[0-9]{4}$"
 _ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ISO_DATE_PREFIX_RE = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T][0-9]{2}:[0-9]{2}"
 _OMDB_DATE_RE = r"^([0-9]{1,2}) ([A-Za-z]{3}) ([0-9]{4})$"
+#: OMDb's older runtimes, lower-cased: '2 h 8 min', '1 h', '1 hr 50 mins' (groups 1: hours, 4: minutes).
+_RUNTIME_HOURS_RE = r"^([0-9]{1,2}) *(h|hr|hrs|hour|hours)( *([0-9]{1,3}) *(min|mins|minute|minutes))?$"
+_RUNTIME_UNIT_RE = " *(min|mins|minute|minutes)$"
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 #: ISO date or timestamp; fractions and a zone suffix are accepted and dropped.
 _TIMESTAMP_RE = (
@@ -154,17 +160,14 @@ def clean_rated(F, text):
     return out.otherwise(t)
 
 
-def number_text(F, text, *, money: bool = False, counts: bool = False, minutes: bool = False,
-                suffix: str | None = None):
-    """Strip decorations: money '$1,234' -> '1234', counts '2,345,678', minutes '148 min' -> '148',
-    a score's scale suffix ('8.8/10', '87%', '74/100'; ``suffix`` is its regex)."""
+def number_text(F, text, *, money: bool = False, counts: bool = False, suffix: str | None = None):
+    """Strip decorations: money '$1,234' -> '1234', counts '2,345,678', a score's scale suffix
+    ('8.8/10', '87%', '74/100'; ``suffix`` is its regex). Runtimes: ``parse_runtime``."""
     t = text
     if money:
         t = F.regexp_replace(t, "[$, ]", "")
     elif counts:
         t = F.regexp_replace(t, ",", "")
-    if minutes:
-        t = F.regexp_replace(t, " *min$", "")
     if suffix:
         t = F.regexp_replace(t, suffix, "")
     return t
@@ -192,6 +195,21 @@ def narrow_number(F, wide_col, sql_type: str, low: str, high: str):
         whole = F.floor(wide_col)
         return F.when((whole >= lo) & (whole <= hi), whole.cast(sql_type))
     return F.when((wide_col >= lo) & (wide_col <= hi), wide_col.cast(sql_type))
+
+
+def parse_runtime(F, text):
+    """Every runtime form OMDb has used -> minutes as decimal(20,4); NULL when it is none of them.
+
+    '148 min', '90 min', '1,020 min' (a long series), '2 h 8 min', '1 h 15 min', '1 h',
+    '1 hr 50 mins', and the SQL source's plain numbers ('90', '90.0'). 'N/A' is NULL
+    before this (clean_text). Digits are cast only once the pattern matched them.
+    """
+    t = F.lower(text)
+    hours = F.regexp_extract(t, _RUNTIME_HOURS_RE, 1).cast("decimal(20,4)")
+    minutes = F.regexp_extract(t, _RUNTIME_HOURS_RE, 4)
+    extra = F.when(minutes != "", minutes.cast("decimal(20,4)")).otherwise(F.lit(0).cast("decimal(20,4)"))
+    plain = parse_wide_number(F, F.regexp_replace(F.regexp_replace(t, ",", ""), _RUNTIME_UNIT_RE, ""))
+    return F.when(t.rlike(_RUNTIME_HOURS_RE), (hours * F.lit(60) + extra).cast("decimal(20,4)")).otherwise(plain)
 
 
 def parse_year(F, text):
@@ -262,6 +280,78 @@ def parse_timestamp(F, text):
     return timestamp_from_text(F, timestamp_text(F, text))
 
 
+# ---------------------------------------------------------------- EXTRA member values
+# EXTRA is a JSON object (assembled in movies_enrich with string functions so both engines
+# write the same bytes). Each member's value keeps its JSON type: a number stays a number, the
+# Ratings list stays a list. A value is written verbatim when it is JSON of its kind, else as a
+# JSON string: nothing is dropped, and EXTRA always parses. Whether a text is JSON is decided by
+# regexes (portable, deterministic on both engines): strings, then numbers and literals, become
+# one-character tokens; innermost arrays and objects are then folded into a value token
+# ``JSON_MAX_DEPTH`` times, and what is left must be a single value.
+_JSON_STRING = r'"[^"\\\x00-\x1f]*(\\(["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"'
+#: What Snowflake's PARSE_JSON keeps exactly: at most 18 integer digits, 15 decimals, a 2-digit exponent.
+_JSON_NUMBER = r"-?(0|[1-9][0-9]{0,17})([.][0-9]{1,15})?([eE][+-]?[0-9]{1,2})?"
+_JSON_INTEGER = r"-?(0|[1-9][0-9]{0,17})"
+#: Outside its strings, JSON holds only these characters (the letters: of true, false and null).
+_JSON_REST_RE = "^[\\[\\]{}:,0-9eE.+\\- \t\r\nafilnrstu]*$"
+_JSON_SCALAR_RE = f"{_JSON_NUMBER}|true|false|null"
+_JSON_FOLD_RE = r"\[([#@](,[#@])*)?\]|[{](#:[#@](,#:[#@])*)?[}]"
+#: Arrays and objects nested deeper than this stay JSON strings (OMDb's Ratings: 2).
+JSON_MAX_DEPTH = 3
+#: Kind of each EXTRA member -> the pattern its (trimmed) text must match to be written as is.
+_JSON_KIND_RE = {"integer": f"^{_JSON_INTEGER}$", "number": f"^{_JSON_NUMBER}$", "boolean": "^(true|false)$"}
+#: Arrow type names (the manifest's column types) whose values are JSON numbers or booleans.
+_NUMERIC_TYPE_RE = r"^(u?int(8|16|32|64)|halffloat|float|double|decimal(32|64|128|256)?[(].*|integer|number)$"
+_BOOLEAN_TYPES = ("bool", "boolean")
+
+
+def is_json(F, text):
+    """True when ``text`` is one JSON value nested at most ``JSON_MAX_DEPTH`` deep (see above)."""
+    outside_strings = F.regexp_replace(text, _JSON_STRING, "")
+    tokens = F.regexp_replace(text, _JSON_STRING, "#")  # '#' is then a string: no other '#' is left
+    tokens = F.regexp_replace(F.regexp_replace(tokens, _JSON_SCALAR_RE, "@"), "[ \t\r\n]+", "")
+    for _ in range(JSON_MAX_DEPTH):
+        tokens = F.regexp_replace(tokens, _JSON_FOLD_RE, "@")
+    return outside_strings.rlike(_JSON_REST_RE) & tokens.rlike("^[#@]$")
+
+
+def extra_kind(name: str, declared_type: str | None = None) -> str:
+    """How EXTRA member ``name`` is typed: ``json``, ``integer``, ``number``, ``boolean``, ``omdb_text``
+    (a string, OMDb's 'N/A' being no value) or ``text`` (a string, verbatim).
+
+    A non-string type the manifest declares wins (a SQL source's drifted REAL column is a number);
+    otherwise OMDb's own fields have the types of ``moviepipe.contract.OMDB_EXTRA_TYPES``.
+    """
+    declared = (declared_type or "").strip().lower()
+    if re.match(_NUMERIC_TYPE_RE, declared):
+        return "number"
+    if declared in _BOOLEAN_TYPES:
+        return "boolean"
+    omdb = OMDB_EXTRA_TYPES.get(name)
+    if omdb is not None:
+        return "omdb_text" if omdb == "text" else omdb
+    return "text"
+
+
+def extra_text(F, col, kind: str):
+    """The member's text: OMDb's fields trimmed with '' and 'N/A' as no value (NULL); the others as is."""
+    return clean_text(F, col) if kind in ("json", "integer", "omdb_text") else col
+
+
+def extra_json_value(F, text, kind: str):
+    """``text`` as the JSON value of its kind, verbatim (booleans lower-cased); NULL when it is not one
+    (the caller then writes it as a JSON string)."""
+    trimmed = trim_ws(F, text)
+    if kind == "json":
+        return F.when(is_json(F, trimmed), trimmed)
+    if kind == "boolean":
+        lowered = F.lower(trimmed)
+        return F.when(lowered.rlike(_JSON_KIND_RE[kind]), lowered)
+    if kind in _JSON_KIND_RE:
+        return F.when(trimmed.rlike(_JSON_KIND_RE[kind]), trimmed)
+    return F.lit(None).cast("string")
+
+
 # ---------------------------------------------------------------- frames
 def cleaned(name: str) -> str:
     """Helper column with the cleaned (trimmed, N/A -> NULL) text of raw field ``name``."""
@@ -303,7 +393,6 @@ def cleanse(df):
         money = out == "BOX_OFFICE"
         prepared["_N_" + out] = number_text(F, col(cleaned(src)), money=money, counts=not money,
                                             suffix=SCORE_SUFFIXES.get(src))
-    prepared["_N_RUNTIME_MINUTES"] = number_text(F, col(cleaned("Runtime")), minutes=True)
     for out, src in DATE_COLUMNS.items():
         prepared["_ISO_" + out] = iso_date_text(F, col(cleaned(src)))
     prepared["_TS_LAST_UPDATED"] = timestamp_text(F, col(cleaned("lastUpdated")))
@@ -314,8 +403,9 @@ def cleanse(df):
     parsed["RATED"] = clean_rated(F, col(cleaned("Rated")))
     kind = F.lower(col(cleaned("Type")))
     parsed["TYPE"] = F.when(kind.isin(*TYPES), kind)
-    for out in list(NUMBER_COLUMNS) + ["RUNTIME_MINUTES"]:
+    for out in NUMBER_COLUMNS:
         parsed[wide(out)] = parse_wide_number(F, col("_N_" + out))
+    parsed[wide("RUNTIME_MINUTES")] = parse_runtime(F, col(cleaned("Runtime")))
     parsed[wide("YEAR")] = parse_year(F, col(cleaned("Year")))
     parsed[wide("YEAR_END")] = parse_year_end(F, col(cleaned("Year")))
     for out in DATE_COLUMNS:

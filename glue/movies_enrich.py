@@ -11,7 +11,8 @@ import json
 
 from moviepipe.contract.archive import TYPE1_ATTRIBUTES, TYPE2_ATTRIBUTES
 from movies_cleanse import (
-    DATE_COLUMNS, DECIMAL_OUTPUTS, INPUT_COLUMNS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS, raw,
+    DATE_COLUMNS, DECIMAL_OUTPUTS, INPUT_COLUMNS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS, extra_json_value,
+    extra_kind, extra_text, raw,
 )
 from movies_engine import api_for
 
@@ -55,15 +56,17 @@ def json_string(F, col):
     return F.when(col.isNull(), F.lit("null")).otherwise(F.concat(F.lit('"'), t, F.lit('"')))
 
 
-def json_object(F, pairs: list[tuple[str, object]], *, skip_nulls: bool):
-    """``{"name": "text", ...}`` from (key, text column) pairs in order; keys escaped here in Python.
+def json_object(F, pairs: list[tuple], *, skip_nulls: bool):
+    """``{"name": "text", ...}`` from (key, text column[, JSON value column]) in order; keys escaped here
+    in Python. A JSON value column (``movies_cleanse.extra_json_value``) is written as is where not NULL.
 
     ``skip_nulls``: leave out NULL members (and return NULL when none is left);
     otherwise NULL members are written as ``null``.
     """
     members = []
-    for key, col in pairs:
-        member = F.concat(F.lit(json.dumps(key, ensure_ascii=False) + ":"), json_string(F, col))
+    for key, col, *typed in pairs:
+        value = F.coalesce(typed[0], json_string(F, col)) if typed else json_string(F, col)
+        member = F.concat(F.lit(json.dumps(key, ensure_ascii=False) + ":"), value)
         members.append(F.when(col.isNotNull(), member) if skip_nulls else member)
     if not members:
         return F.lit(None).cast("string")
@@ -80,11 +83,17 @@ def record_json(F, layout: RawLayout):
 UNARCHIVED_RAW_COLUMNS: tuple[str, ...] = ("tomatoConsensus", "tomatoImage")
 
 
-def extra_json(F, layout: RawLayout):
+def extra_json(F, layout: RawLayout, declared_types: dict[str, str] | None = None):
     """EXTRA: the raw fields the archive has no column for (the unarchived contract fields, source
-    extras, drifted columns) that hold a value, in that order; NULL if none does."""
-    pairs = [(name, F.col(raw(name))) for name in UNARCHIVED_RAW_COLUMNS]
-    pairs += [(name, F.col(layout.column_of[name])) for name in layout.extras]
+    extras, drifted columns) that hold a value, in that order; NULL if none does. Values keep their
+    JSON type (``movies_cleanse.extra_kind``: the manifest's declared types, OMDb's field types)."""
+    columns = [(name, F.col(raw(name))) for name in UNARCHIVED_RAW_COLUMNS]
+    columns += [(name, F.col(layout.column_of[name])) for name in layout.extras]
+    pairs = []
+    for name, col in columns:
+        kind = extra_kind(name, (declared_types or {}).get(name))
+        text = extra_text(F, col, kind)
+        pairs.append((name, text, extra_json_value(F, text, kind)))
     return json_object(F, pairs, skip_nulls=True)
 
 
@@ -118,8 +127,9 @@ def runtime_band(F, minutes):
     return F.when(minutes.isNotNull(), band.otherwise(F.lit(RUNTIME_BAND_OVER)))
 
 
-def enrich(df, layout: RawLayout):
-    """Add DECADE, RUNTIME_BAND, PRIMARY_GENRE, CHANGE_HASH, TYPE1_HASH and EXTRA."""
+def enrich(df, layout: RawLayout, declared_types: dict[str, str] | None = None):
+    """Add DECADE, RUNTIME_BAND, PRIMARY_GENRE, CHANGE_HASH, TYPE1_HASH and EXTRA (``declared_types``:
+    the manifest's column types, which type EXTRA's members)."""
     F = api_for(df).F
     year = F.col("YEAR")
     first_genre = F.regexp_extract(F.col("GENRES"), "^([^,]+)", 1)
@@ -128,7 +138,7 @@ def enrich(df, layout: RawLayout):
         (year - year % 10).alias("DECADE"),
         runtime_band(F, F.col("RUNTIME_MINUTES")).alias("RUNTIME_BAND"),
         F.when(first_genre != "", first_genre).alias("PRIMARY_GENRE"),
-        extra_json(F, layout).alias("EXTRA"),
+        extra_json(F, layout, declared_types).alias("EXTRA"),
     )
     return df.select(
         "*",

@@ -136,6 +136,9 @@ def run(
     omdb_secret: Optional[str] = typer.Option(None, "--omdb-secret", help="OMDb: Prefect Secret block with the key."),
     rps: Optional[float] = typer.Option(None, help="OMDb: requests per second."),
     daily_quota: Optional[int] = typer.Option(None, "--daily-quota", help="OMDb: requests per UTC day."),
+    retry_missing: bool = typer.Option(False, "--retry-missing", help="OMDb: ask again about ids OMDb did not "
+                                                                      "know (not found, unavailable) before their "
+                                                                      "retry date."),
 ):
     """Extract new rows from the source and carry them through every stage into the warehouse."""
     from flows.pipeline import run_flow
@@ -143,7 +146,7 @@ def run(
     _settings_to_env(drift_policy=on_drift, lookback_days=lookback_days, detect_deletes=detect_deletes,
                      omdb_ids=ids, omdb_ids_sql=ids_sql, omdb_ids_query=ids_query, omdb_refresh=refresh or None,
                      omdb_base_url=omdb_url, omdb_secret_block=omdb_secret, omdb_requests_per_second=rps,
-                     omdb_daily_quota=daily_quota)
+                     omdb_daily_quota=daily_quota, omdb_retry_missing=retry_missing or None)
     source = _keep_secret_out_of_prefect(source)
     result = _run_with_progress(run_flow, source=source, engine=engine, full_refresh=full_refresh, mapping=mapping)
     _report(result)
@@ -169,14 +172,48 @@ def _report(result: dict) -> None:
     if result["status"] == "unchanged":
         console.print(f"Source unchanged since watermark {result['watermark']!r}: nothing extracted, "
                       "nothing added anywhere.")
+        _source_answers(result)
         return
     if result["status"] == "quota_exhausted":
         console.print(f"[yellow]{result['message']}[/]")
+        _source_answers(result)
         return
     _summary(result)
+    _source_answers(result)
     if result["status"] == "partial":
         console.print("[yellow]The OMDb daily quota ran out: this batch holds what was fetched; "
                       "the next run resumes where this one stopped.[/]")
+
+
+def _source_answers(result: dict, limit: int = 20) -> None:
+    """OMDb: where the run's ids stand (found / not found / unavailable / failed) and the misses."""
+    report = result.get("source_detail")
+    if not report or "answers" not in report:
+        return
+    from flows.reporting import ANSWER_LABELS
+
+    answers = report["answers"]
+    counts = " · ".join(f"{answers[key]:,} {label.split(' (')[0]}" for key, label in ANSWER_LABELS.items()
+                        if answers[key] or key in ("found", "not_found"))
+    console.print(f"[bold]OMDb[/] {report['ids_requested']:,} ids: {counts} · {report['requests']:,} requests "
+                  "this run", highlight=False, soft_wrap=True)
+    misses = report["misses"]
+    if not misses:
+        return
+    console.print("ids without a record (OPS.SOURCE_MISSES):")
+    for miss in misses[:limit]:
+        _miss_line(miss["imdb_id"], miss["status"], miss["reason"], miss["checked_at"], miss["retry_after"])
+    total = sum(answers[key] for key in ("not_found", "unavailable", "failed"))
+    more = f"{total - limit:,} more; " if total > limit else ""
+    console.print(f"[dim]{more}all of them: moviepipe status --misses · ask again now: "
+                  "moviepipe run --retry-missing[/]")
+
+
+def _miss_line(imdb_id: str, status: str, reason: str | None, checked_at, retry_after, source: str = "") -> None:
+    """One miss on one line, never wrapped (ids and OMDb's texts must stay greppable)."""
+    again = f"asked again after {str(retry_after)[:16]}" if retry_after else "asked again next run"
+    console.print(Text(f"  {source + '  ' if source else ''}{imdb_id:<11} {status:<12} {reason or '':<30} "
+                       f"checked {str(checked_at)[:16]} UTC, {again}"), soft_wrap=True)
 
 
 def _settings_to_env(**values) -> None:
@@ -232,23 +269,41 @@ def _warehouse():
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")):
-    """The batch ledger: every batch and stage with its state and row counts."""
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+           misses_only: bool = typer.Option(False, "--misses", help="Only the source ids without a record "
+                                                                    "(OMDb's not found, unavailable, failed).")):
+    """The batch ledger (every batch and stage with its state and row counts) and the source misses."""
+    from moviepipe.sources.omdb import misses as source_misses
+
     with _warehouse() as rt:
-        rows = rt.ledger.rows()
+        rows = [] if misses_only else rt.ledger.rows()
+        misses = source_misses.current(rt.ledger.wh)
     if as_json:
-        print(json.dumps(rows, default=_json_default, indent=2, ensure_ascii=False))
+        print(json.dumps(misses if misses_only else rows, default=_json_default, indent=2, ensure_ascii=False))
         return
-    if not rows:
-        console.print("No batches yet: run `moviepipe run`.")
+    if not misses_only:
+        if not rows:
+            console.print("No batches yet: run `moviepipe run`.")
+        else:
+            table = Table(title="OPS.BATCH_LEDGER")
+            for column in ("batch", "stage", "state", "rows in", "rows out", "rejected", "ended at"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(row["BATCH_ID"], row["STAGE"], row["STATE"], _n(row["ROWS_IN"]), _n(row["ROWS_OUT"]),
+                              _n(row["ROWS_REJECTED"]), str(row["ENDED_AT"] or ""))
+            console.print(table)
+    _misses_table(misses, limit=None if misses_only else 50)
+
+
+def _misses_table(misses: list[dict], limit: int | None) -> None:
+    if not misses:
         return
-    table = Table(title="OPS.BATCH_LEDGER")
-    for column in ("batch", "stage", "state", "rows in", "rows out", "rejected", "ended at"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["BATCH_ID"], row["STAGE"], row["STATE"], _n(row["ROWS_IN"]), _n(row["ROWS_OUT"]),
-                      _n(row["ROWS_REJECTED"]), str(row["ENDED_AT"] or ""))
-    console.print(table)
+    console.print(f"[bold]source ids without a record[/] (OPS.SOURCE_MISSES, latest answer per id): {len(misses):,}")
+    for miss in misses[:limit]:
+        _miss_line(miss["IMDB_ID"], miss["STATUS"], miss["REASON"], miss["CHECKED_AT"], miss["RETRY_AFTER"],
+                   source=miss["SOURCE"])
+    if limit is not None and len(misses) > limit:
+        console.print(f"[dim]{len(misses) - limit:,} more: moviepipe status --misses[/]")
 
 
 @app.command()

@@ -93,8 +93,22 @@ def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
             "deletes": getattr(batch, "delete_count", 0),
             "low": batch.low, "high": batch.high,
             "schema_drift": drift if drift and (drift["added"] or drift["missing"] or drift["retyped"]) else None,
+            "source_answers": batch.summary() if hasattr(batch, "summary") else None,  # OMDb: found, misses
         }.items() if value}
     return raw
+
+
+def record_source_misses(rt: Runtime, batch) -> int:
+    """The ids the plan got no record for (OMDb) into OPS.SOURCE_MISSES, each answer once; rows written.
+
+    Runs right after planning, batch or no batch: a run whose every id is a miss has nothing
+    to load but still tells where those ids stand.
+    """
+    if getattr(batch, "misses", None) is None:
+        return 0
+    from moviepipe.sources.omdb import misses
+
+    return misses.record(rt.ledger.wh, batch.source_name, batch, None if batch.is_empty else batch.batch_id)
 
 
 def package(rt: Runtime, batch: SqlBatchPlan, raw, source_kind: str = "sql") -> Path:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     omdb_base_url: str = "https://www.omdbapi.com/"
     omdb_requests_per_second: float = Field(default=5.0, gt=0)
     omdb_daily_quota: int = Field(default=1000, ge=1)
+    #: Ask OMDb again about ids it said it does not know ("Movie not found!", "Error getting data."):
+    #: at once (``omdb_retry_missing``, the CLI's ``--retry-missing``), or once the answer is this many days old.
+    omdb_retry_missing: bool = False
+    omdb_retry_missing_after_days: float = Field(default=30.0, ge=0)
     #: Memory cap of each local DuckDB (the fakesnow warehouse, the sqlframe transform); beyond it
     #: DuckDB spills to disk, so peak memory stays bounded as the data grows.
     duckdb_memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*[KMGT]i?B$")

@@ -57,6 +57,15 @@ RAW_COLUMNS: tuple[str, ...] = (
 #: Source-specific columns the default SQL source adds; carried through to the archive.
 EXTRA_COLUMNS: tuple[str, ...] = ("sourceId", "Oscars")
 
+#: OMDb fields outside the raw columns that a raw file may carry (the OMDb source does), with the
+#: JSON type their value takes as a member of the archive's EXTRA object: ``json`` (a JSON value,
+#: kept as JSON: the Ratings list stays a list), ``integer`` (a JSON number) or ``text`` (a JSON
+#: string). OMDb's "N/A" is no value: the member is left out. A value that is not of its type
+#: (a corrupt list, "12a") is kept as a JSON string, never dropped.
+OMDB_EXTRA_TYPES: dict[str, str] = {
+    "Ratings": "json", "totalSeasons": "integer", "Season": "integer", "Episode": "integer", "seriesID": "text",
+}
+
 #: The watermark column of the raw contract.
 WATERMARK_COLUMN = "lastUpdated"
 

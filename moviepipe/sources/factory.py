@@ -57,6 +57,7 @@ def _omdb(settings: Settings, current_ids):
     return OmdbSource(ids, folder, api_key_secret=settings.omdb_secret_block or None,
                       base_url=settings.omdb_base_url, refresh=settings.omdb_refresh,
                       requests_per_second=settings.omdb_requests_per_second,
-                      daily_quota=settings.omdb_daily_quota,
+                      daily_quota=settings.omdb_daily_quota, retry_missing=settings.omdb_retry_missing,
+                      retry_missing_after_days=settings.omdb_retry_missing_after_days,
                       quota_path=settings.home_dir / "sources" / OMDB / "daily-quota.sqlite",
                       name=f"omdb:{host}")

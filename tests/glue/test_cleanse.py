@@ -58,8 +58,6 @@ def test_clean_rated_normalises(duck):
          ["292587330.0000", "41711.0000", "2850000000.0000", "7.3860", "2850000000.0000", "1234.0000", None]),
         ("counts", ["2,345,678", "51", "12.0", "1e3", "-5", "x1"],
          ["2345678.0000", "51.0000", "12.0000", "1000.0000", "-5.0000", None]),
-        ("minutes", ["148 min", "90.0", "90.7", "abc min", "1200 min", "1 h"],
-         ["148.0000", "90.0000", "90.7000", None, "1200.0000", None]),
     ],
 )
 def test_parse_wide_number(duck, kind, values, expected):
@@ -99,6 +97,33 @@ def test_narrow_number_floors_rounds_and_guards_range(duck):
 
     assert evaluate(duck, as_int, ["74", "74.9", "100", "101", "-1", None]) == [74, 74, 100, None, None, None]
     assert evaluate(duck, as_rating, ["7.2", "7.25", "3.45", "10", "11.5"]) == ["7.2", "7.3", "3.5", "10.0", None]
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("148 min", "148.0000"),  # OMDb today
+    ("90 min", "90.0000"),
+    ("2 h 8 min", "128.0000"),  # older OMDb answers: hours and minutes
+    ("1 h 15 min", "75.0000"),
+    ("1 h", "60.0000"),
+    ("1 hr 50 mins", "110.0000"),  # the imdbapi.com era
+    ("2 H 8 MIN", "128.0000"),
+    ("1h 5min", "65.0000"),
+    ("148min", "148.0000"),
+    ("1,020 min", "1020.0000"),  # thousands separator (then rejected by runtime_range)
+    ("90", "90.0000"),  # the SQL source's REAL minutes
+    ("90.0", "90.0000"),
+    ("90.7", "90.7000"),
+    ("1200 min", "1200.0000"),
+    ("N/A", None),  # no value
+    ("abc min", None),
+    ("h 5", None),
+    ("2 h 8", None),
+    ("", None),
+    (None, None),
+])
+def test_parse_runtime_every_form_omdb_used(duck, text, minutes):
+    out = evaluate(duck, lambda F, c: mc.parse_runtime(F, mc.clean_text(F, c)).cast("string"), [text])
+    assert out == [minutes]
 
 
 def test_parse_year(duck):
@@ -282,3 +307,31 @@ def test_hashes_see_their_own_attributes_only(duck, tmp_path):
     # key, lineage, watermark and measures are outside both hashes
     assert change["tt0000001"] == change["tt0000002"] == change["tt0000004"] != change["tt0000003"]
     assert type1["tt0000001"] == type1["tt0000002"] == type1["tt0000003"] != type1["tt0000004"]
+
+
+@pytest.mark.parametrize("source_id, minutes", [
+    ("53", "128"), ("54", "60"), ("55", "75"), ("56", "90"), ("57", "110"), ("58", None), ("9001", "148"),
+])
+def test_runtime_forms_on_fixture(fixture_run, source_id, minutes):
+    """'2 h 8 min', '1 h', '1 h 15 min', '90 min', '1 hr 50 mins', 'N/A', '148 min': loaded, never rejected."""
+    assert fixture_run.movie(source_id)["RUNTIME_MINUTES"] == minutes
+
+
+def test_game_is_a_known_type(fixture_run, api_batch_run):
+    assert fixture_run.movie("49")["TYPE"] == "game"
+    game = api_batch_run.of("movies", "tt3339654")[0]
+    assert (game["TYPE"], game["YEAR"], game["RUNTIME_MINUTES"], game["RELEASED"]) == ("game", "1994", None,
+                                                                                        "1994-12-01")
+
+
+def test_real_answer_shapes_land_with_their_values(api_batch_run):
+    rows = {row["IMDB_ID"]: row for row in api_batch_run.movies}
+    episode, sparse = rows["tt1480055"], rows["tt0740913"]
+    assert (episode["TYPE"], episode["YEAR"], episode["RUNTIME_MINUTES"], episode["IMDB_VOTES"]) == (
+        "episode", "2011", "62", "62238")
+    assert (sparse["RUNTIME_MINUTES"], sparse["RELEASED"], sparse["RATED"]) == ("75", None, None)  # '1 h 15 min'
+    series = rows["tt0472954"]
+    assert (series["TYPE"], series["YEAR"], series["YEAR_END"], series["TITLE"]) == (
+        "series", "2005", None, "It's Always Sunny in Philadelphia")  # '2005–': still running
+    assert rows["tt0047478"]["RUNTIME_MINUTES"] == "207"  # '3 h 27 min'
+    assert not {r["RECORD_KEY"] for r in api_batch_run.rejected} & set(rows)

@@ -28,7 +28,7 @@ EXPECTED_REJECTIONS = {
     "41": ("value_format", "imdbRating '8.8/100' is not a number"),
     "42": ("value_range", "imdbVotes '-5' is outside 0..999999999999"),
     "44": ("value_format", "DVD 'someday' is not a date"),
-    "46": ("value_format", "Type 'game' is not one of movie, series, episode"),
+    "46": ("value_format", "Type 'podcast' is not one of movie, series, episode, game"),
     "47": ("year_range", "Year '1990–1980' ends before it starts"),
     "48": ("year_range", "Year '2000–2099' ends outside 1870..2035"),
     "182692": ("duplicate_imdb_id", "imdbID 'tt0078788' appears 2 times in the batch; kept sourceId "

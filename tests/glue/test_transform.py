@@ -29,7 +29,7 @@ def test_reconciliation_and_counts(fixture_run, fixture_csv):
     result = fixture_run.result
     assert_reconciles(result)
     with open(fixture_csv, encoding="utf-8") as handle:
-        assert result["rows_in"] == sum(1 for _ in csv.DictReader(handle)) == 47
+        assert result["rows_in"] == sum(1 for _ in csv.DictReader(handle)) == 54
     for entity, rows in fixture_run.rows.items():
         assert result["entities"][entity] == len(rows), entity
     assert result["entities"]["movie_deletes"] == 0  # no manifest, so no deletes file
@@ -99,7 +99,7 @@ def test_contract_fields_without_an_archive_column_ride_in_extra(duck, tmp_path)
 def test_api_batch_uses_manifest_deletes_and_drift(api_batch_run):
     result = api_batch_run.result
     assert_reconciles(result)
-    assert (result["rows_in"], result["rows_out"]) == (4, 3)
+    assert (result["rows_in"], result["rows_out"]) == (10, 9)
     assert result["entities"]["movie_deletes"] == 2
     assert {k: v for k, v in result["rejected_by_rule"].items() if v} == {
         "imdb_id_format": 1, "deletes_imdb_id_format": 1, "deletes_deleted_at_required": 1,
@@ -107,7 +107,7 @@ def test_api_batch_uses_manifest_deletes_and_drift(api_batch_run):
     inception = api_batch_run.of("movies", "tt1375666")[0]
     extra = json.loads(inception["EXTRA"])
     assert list(extra) == ["Ratings", "Response"]
-    assert json.loads(extra["Ratings"])[1] == {"Source": "Rotten Tomatoes", "Value": "87%"}
+    assert extra["Ratings"][1] == {"Source": "Rotten Tomatoes", "Value": "87%"}  # a list, not a string
     assert api_batch_run.of("movies", "tt0000099")[0]["EXTRA"] is None  # no extra values: NULL
     # columns the source lacks (drift 'missing') are NULL
     assert inception["POSTER"] is None and inception["OSCARS"] is None
@@ -146,7 +146,7 @@ def _edit_manifest(folder: Path, change) -> None:
 
 @pytest.mark.parametrize("change, message", [
     (lambda m: m.update(batch_id="b-other"), "is for batch 'b-other'"),
-    (lambda m: m.update(row_count=5), "read 4 rows, the manifest declares 5"),
+    (lambda m: m.update(row_count=5), "read 10 rows, the manifest declares 5"),
     (lambda m: m["files"][1].update(rows=9), "read 5 rows, the manifest declares 9"),
     (lambda m: m.update(contract_version="2.0"), "manifest invalid at contract_version"),
     (lambda m: m["files"][0].update(name="other.csv"), "movies.csv is not a data CSV"),

@@ -7,9 +7,16 @@ Every ``not_found_every``-th id is "Movie not found!"; a malformed id gets
 "Incorrect IMDb ID.". Key checks, the daily limit and the faults answer the
 way OMDb does (401 with an ``Error`` body, 429, 500, slow, truncated JSON).
 
-``successes`` counts, per id, the 200 answers a client could use (found or
-not found); faulted answers (slow, malformed) are counted apart, so "each id
-fetched exactly once" is ``successes[id] == 1``.
+Scripted answers serve every shape the real API has used, per id: ``answers``
+(found records served verbatim, e.g. ``REAL_SHAPES``: old runtime forms,
+episodes, an open-ended series, a game), ``errors`` (OMDb's error texts:
+"Error getting data.", "Incorrect IMDb ID.", ...), and the faults
+``status_always`` (401/403/5xx every time) and ``empty_always`` (HTTP 200, no body).
+
+``attempts`` counts every keyed request per id (what OMDb charges);
+``successes`` counts, per id, the 200 answers a client could use (found, not
+found, an OMDb error text); faulted answers (slow, malformed) are counted apart,
+so "each id fetched exactly once" is ``successes[id] == 1``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+#: Found answers in the real API's shapes (see fixtures/README.md): id -> OMDb JSON.
+REAL_SHAPES: dict[str, dict] = json.loads(
+    (Path(__file__).resolve().parent / "fixtures" / "omdb_answers.json").read_text(encoding="utf-8"))["answers"]
 
 _ID = re.compile(r"^tt(\d{7,8})$")
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -46,14 +58,18 @@ class Faults:
     malformed_once: set[str] = field(default_factory=set)  # first answer is truncated JSON
     malformed_always: set[str] = field(default_factory=set)  # every answer is an HTML error page with 200
     limit_after: int | None = None  # requests (with a valid key) before "Request limit reached!"
+    status_always: dict[str, int] = field(default_factory=dict)  # id -> HTTP status of every answer (403, 503)
+    empty_always: set[str] = field(default_factory=set)  # every answer is HTTP 200 with an empty body
     seed: int = 7
 
 
 class OmdbServer:
     def __init__(self, api_key: str = "test-key", faults: Faults | None = None, not_found_every: int = 17,
-                 series_every: int = 5):
+                 series_every: int = 5, answers: dict[str, dict] | None = None, errors: dict[str, str] | None = None):
         self.api_key = api_key
         self.faults = faults or Faults()
+        self.answers = dict(answers or {})  # id -> found answer, served verbatim
+        self.errors = dict(errors or {})  # id -> OMDb error text
         self.not_found_every = not_found_every
         self.series_every = series_every
         self.lock = threading.Lock()
@@ -95,7 +111,9 @@ class OmdbServer:
     # ---------------------------------------------------------------- answers
 
     def movie(self, imdb_id: str) -> dict:
-        """The answer for a found id (deterministic), in OMDb's field order."""
+        """The answer for a found id: scripted, else generated (deterministic), in OMDb's field order."""
+        if imdb_id in self.answers:
+            return self.answers[imdb_id]
         number = int(_ID.match(imdb_id).group(1))
         rng = random.Random(imdb_id)
         year = rng.randint(1921, 2024)
@@ -146,6 +164,11 @@ class OmdbServer:
         return data
 
     def is_not_found(self, imdb_id: str) -> bool:
+        """Not answered with a record: a scripted error, or every ``not_found_every``-th generated id."""
+        if imdb_id in self.answers:
+            return False
+        if imdb_id in self.errors:
+            return True
         match = _ID.match(imdb_id)
         return bool(match) and int(match.group(1)) % self.not_found_every == 0
 
@@ -165,6 +188,11 @@ class OmdbServer:
             self.attempts[imdb_id] += 1
             first = self.attempts[imdb_id] == 1
             draw = self._rng.random()
+        if imdb_id in f.status_always:
+            code = f.status_always[imdb_id]
+            return code, {"Content-Type": "text/html"}, f"<html><body>{code}</body></html>".encode(), str(code)
+        if imdb_id in f.empty_always:
+            return 200, {}, b"", "empty"
         if draw < f.rate_429 or (first and imdb_id in f.throttled_once):
             headers = {"Retry-After": f.retry_after} if f.retry_after is not None else {}
             return 429, headers, b'{"Response":"False","Error":"Too many requests"}', "429"
@@ -174,7 +202,10 @@ class OmdbServer:
             return 200, {"Content-Type": "text/html"}, b"<html>upstream error</html>", "malformed"
         if first and imdb_id in f.malformed_once:
             return 200, {}, json.dumps(self.movie(imdb_id)).encode()[:50], "malformed"
-        if not _ID.match(imdb_id):
+        if imdb_id in self.errors:
+            message = self.errors[imdb_id]
+            status, headers, body, _ = _error(401 if message in _KEY_OR_LIMIT else 200, message)
+        elif not _ID.match(imdb_id):
             status, headers, body, _ = _error(200, "Incorrect IMDb ID.")
         elif self.is_not_found(imdb_id):
             status, headers, body, _ = _error(200, "Movie not found!")
@@ -184,6 +215,10 @@ class OmdbServer:
             time.sleep(f.slow_seconds)
             return status, headers, body, "slow"
         return status, headers, body, "success"
+
+
+#: OMDb sends these error texts with HTTP 401; every other error text comes with 200.
+_KEY_OR_LIMIT = frozenset({"Invalid API key!", "No API key provided.", "Request limit reached!"})
 
 
 def _error(status: int, message: str) -> tuple[int, dict[str, str], bytes, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from moviepipe.errors import SourceError
 from moviepipe.sources.omdb import ids_from_file, ids_from_iterable, ids_from_sql, resolve_api_key
-from moviepipe.sources.omdb.helpers import ApiKey, classify, parse_retry_after, scrub
+from moviepipe.sources.omdb.helpers import ApiKey, parse_retry_after, scrub
 from tests.sources.omdb_server import FAKE_KEY, OmdbServer, fast_source
 
 
@@ -109,31 +109,6 @@ def test_key_never_shows_in_reprs_pickles_or_urls(tmp_path):
             assert FAKE_KEY not in repr(source) + repr(source.client) + source.name + source.source_key
         finally:
             source.close()
-
-
-def test_omdb_error_bodies_are_told_apart():
-    import httpx
-
-    from moviepipe.sources.omdb.helpers import KeyRejected, MalformedBody, RequestLimitReached, TransientError
-
-    def answer(status, body, **headers):
-        return classify(httpx.Response(status, content=body.encode(), headers=headers), "tt0000001", "http://x/")
-
-    assert answer(200, '{"Response":"False","Error":"Incorrect IMDb ID."}').reason == "Incorrect IMDb ID."
-    assert answer(200, '{"Response":"False","Error":"Movie not found!"}').status == "not_found"
-    with pytest.raises(RequestLimitReached):
-        answer(401, '{"Response":"False","Error":"Request limit reached!"}')
-    with pytest.raises(KeyRejected, match="No API key provided"):
-        answer(401, '{"Response":"False","Error":"No API key provided."}')
-    with pytest.raises(TransientError) as throttled:
-        answer(429, "", **{"Retry-After": "7"})
-    assert throttled.value.retry_after == 7
-    with pytest.raises(MalformedBody, match="unexpected OMDb error"):
-        answer(200, '{"Response":"False","Error":"Error getting data."}')
-    with pytest.raises(MalformedBody, match="not OMDb JSON"):
-        answer(200, '{"Title": "Incep')
-    with pytest.raises(SourceError, match="HTTP 404"):
-        answer(404, "not here")
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

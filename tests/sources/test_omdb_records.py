@@ -35,7 +35,8 @@ def test_batches_hold_the_contract_columns_and_omdb_strings_verbatim(server, tmp
     finally:
         source.close()
     assert source.kind == "omdb"
-    assert source.schema.names == [*RAW_COLUMNS, *EXTRA_COLUMNS, "Ratings", "totalSeasons"]
+    assert source.schema.names == [*RAW_COLUMNS, *EXTRA_COLUMNS, "Ratings", "totalSeasons", "Season", "Episode",
+                                   "seriesID"]
     assert all(str(field.type) == "string" for field in source.schema)
     assert max(b.num_rows for b in batches) <= 7 and sum(b.num_rows for b in batches) == plan.expected_rows
     rows = [row for b in batches for row in b.to_pylist()]
@@ -49,7 +50,8 @@ def test_batches_hold_the_contract_columns_and_omdb_strings_verbatim(server, tmp
         assert row["tomatoMeter"] == tomato
         assert row["tomatoRating"] is None and row["sourceId"] is None and row["Oscars"] is None
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row["lastUpdated"])
-        assert row["totalSeasons"] == sent.get("totalSeasons")
+        for name in ("totalSeasons", "Season", "Episode", "seriesID"):
+            assert row[name] == sent.get(name), name
     series = [r for r in rows if r["Type"] == "series"]
     assert series and all("–" in r["Year"] for r in series) and all(r["DVD"] is None for r in series)
     assert any(r["BoxOffice"] and r["BoxOffice"].startswith("$") and "," in r["BoxOffice"] for r in rows)
@@ -71,6 +73,25 @@ def test_batches_package_into_csv_and_parquet_unchanged(server, tmp_path):
     from_csv = pa_csv.read_csv(raw.folder / "movies.csv", convert_options=options).to_pylist()
     assert [r["Plot"] for r in from_csv] == [r["Plot"] for r in expected]  # quotes and commas survive
     assert [r["Ratings"] for r in from_csv] == [r["Ratings"] for r in expected]
+
+
+def test_episodes_keep_season_episode_and_series_id(tmp_path):
+    """Real answer shapes (tests/sources/fixtures): episodes, series and games are all delivered."""
+    from tests.sources.omdb_server import REAL_SHAPES
+
+    with OmdbServer(answers=REAL_SHAPES) as running:
+        source = fast_source(running, tmp_path, list(REAL_SHAPES))
+        try:
+            rows = {row["imdbID"]: row for row in _rows(source, source.plan(None))}
+        finally:
+            source.close()
+    assert set(rows) == set(REAL_SHAPES)
+    episode = rows["tt1480055"]
+    assert (episode["Type"], episode["Season"], episode["Episode"], episode["seriesID"]) == (
+        "episode", "1", "1", "tt0944947")
+    assert rows["tt0740913"]["Season"] == "N/A" and rows["tt0740913"]["Ratings"] == "[]"  # verbatim
+    assert (rows["tt0472954"]["Year"], rows["tt0472954"]["totalSeasons"]) == ("2005–", "16")
+    assert rows["tt3339654"]["Type"] == "game" and rows["tt0047478"]["Runtime"] == "3 h 27 min"
 
 
 def test_tomato_meter_kept_when_omdb_sends_one():
@@ -177,4 +198,4 @@ def test_without_omdb_extras_the_columns_are_exactly_the_sql_sources(server, tmp
         source.close()
     assert names == {tuple(RAW_COLUMNS + EXTRA_COLUMNS)} and source.schema.names == list(RAW_COLUMNS + EXTRA_COLUMNS)
     with pytest.raises(SourceError, match="unknown"):
-        fast_source(server, tmp_path / "x", [], omdb_extras=("Season",))
+        fast_source(server, tmp_path / "x", [], omdb_extras=("Response",))

@@ -11,14 +11,20 @@ high`` where ``low`` is the watermark of the last completed batch and ``high``
 the newest such record. A retried plan over the same ids fetches nothing new,
 so it finds the same ``high`` and the same batch id. Which ids are fetched:
 
-* ids never answered, and ids whose last attempt failed (malformed bodies);
+* ids never answered, and ids whose last attempt failed (empty or non-JSON bodies);
 * with ``refresh=True``, also ids whose answer was delivered by a completed
   batch (``fetched_at <= low``): a refresh re-fetches them, and the newer
   ``lastUpdated`` makes the warehouse keep a new version if anything changed.
-  An id answered since ``low`` (an interrupted refresh) is not fetched again.
+  An id answered since ``low`` (an interrupted refresh) is not fetched again;
+* permanent misses (``not_found``: "Movie not found!", "Incorrect IMDb ID.";
+  ``unavailable``: "Error getting data.") only once their answer is older than
+  ``retry_missing_after_days``, or with ``retry_missing=True``. A refresh does
+  not re-ask them: each costs a request of the daily quota and OMDb would
+  most likely say the same.
 
-Not-found ids are answers: recorded, reported in every plan whose ids include
-them, never in a batch, and fetched again only by a refresh.
+Misses are answers, not failures: recorded once with their time, reported in
+every plan whose ids include them (``OmdbBatchPlan.misses``, the per-run
+``answers`` counts), never in a batch.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -39,11 +46,13 @@ from moviepipe.contract import WATERMARK_COLUMN, make_batch_id
 from moviepipe.errors import SourceError
 from moviepipe.sources.omdb import settings as cfg
 from moviepipe.sources.omdb.cache import ResponseCache, batch_of, schema_for, to_row
-from moviepipe.sources.omdb.helpers import ApiKey, KeyRejected, OmdbClient, RequestLimitReached, RetryPolicy
+from moviepipe.sources.omdb.helpers import (
+    ApiKey, KeyRejected, OmdbClient, RequestLimitReached, RetryPolicy, utc_stamp,
+)
 from moviepipe.sources.omdb.ids import FileIds, IdFeed, IterableIds, SqlIds, as_feed
 from moviepipe.sources.omdb.throttle import RequestThrottle
 
-__all__ = ["OmdbSource", "OmdbBatchPlan", "OmdbQuotaExhausted", "resolve_api_key", "ids_from_file",
+__all__ = ["OmdbSource", "OmdbBatchPlan", "OmdbQuotaExhausted", "Miss", "resolve_api_key", "ids_from_file",
            "ids_from_sql", "ids_from_iterable"]
 
 logger = logging.getLogger("moviepipe.sources.omdb")
@@ -85,6 +94,17 @@ class OmdbQuotaExhausted(SourceError):
     retryable = True
 
 
+@dataclass(frozen=True)
+class Miss:
+    """An id among a plan's ids whose latest answer is not a record: a permanent miss or a failure."""
+
+    imdb_id: str
+    status: str  # not_found | unavailable | failed
+    reason: str  # OMDb's own text ("Movie not found!") or what went wrong
+    checked_at: str  # fetched_at of that answer (UTC, "YYYY-MM-DD HH:MM:SS.ffffff")
+    retry_after: str | None = None  # when a permanent miss is asked again by itself (None: failed, next run)
+
+
 @dataclass
 class OmdbBatchPlan:
     """Found records with low < fetched_at <= high, plus what the fetching met on the way."""
@@ -99,7 +119,11 @@ class OmdbBatchPlan:
     fetched: int = 0  # answers received by this plan (found, not found or failed)
     requests: int = 0  # HTTP attempts made by this plan, retries included
     not_found: list[tuple[str, str]] = field(default_factory=list)  # (id, OMDb's reason) among the ids asked for
+    unavailable: list[tuple[str, str]] = field(default_factory=list)  # (id, reason): "Error getting data."
     failed: list[tuple[str, str]] = field(default_factory=list)  # (id, reason) among them: fetched again next run
+    misses: list[Miss] = field(default_factory=list)  # the three above, with when and until when
+    found: int = 0  # ids among those asked for whose latest answer is a record (in this batch or delivered)
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (id, fetched_at): found after a miss
     invalid_ids: list[tuple[str, str, str]] = field(default_factory=list)  # (where, value, reason)
     pending: int = 0  # ids left unfetched because the quota ran out
     quota_exhausted: bool = False
@@ -122,9 +146,25 @@ class OmdbBatchPlan:
                                   f"{self.ids_requested} ids not fetched yet; what was fetched is kept and "
                                   "fetching resumes on the next run")
 
+    def answers(self) -> dict[str, int]:
+        """Where each id asked for stands: found + not_found + unavailable + failed + unanswered = ids_requested
+        (unanswered: never answered yet, because the day's quota ran out)."""
+        counts = {"found": self.found, "not_found": len(self.not_found), "unavailable": len(self.unavailable),
+                  "failed": len(self.failed)}
+        counts["unanswered"] = self.ids_requested - sum(counts.values())
+        return counts
+
+    def report(self, limit: int = 100) -> dict:
+        """The summary plus the first ``limit`` misses (for the CLI and the run's artifact)."""
+        return {**self.summary(), "source": self.source_name,
+                "misses": [{"imdb_id": m.imdb_id, "status": m.status, "reason": m.reason,
+                            "checked_at": m.checked_at[:19], "retry_after": m.retry_after and m.retry_after[:19]}
+                           for m in self.misses[:limit]]}
+
     def summary(self) -> dict:
-        return {"ids_requested": self.ids_requested, "fetched": self.fetched, "requests": self.requests,
-                "found_in_batch": self.expected_rows, "not_found": len(self.not_found), "failed": len(self.failed),
+        return {"ids_requested": self.ids_requested, "answers": self.answers(), "fetched": self.fetched,
+                "requests": self.requests, "found_in_batch": self.expected_rows, "not_found": len(self.not_found),
+                "unavailable": len(self.unavailable), "failed": len(self.failed),
                 "invalid_ids": len(self.invalid_ids), "pending": self.pending,
                 "quota_exhausted": self.quota_exhausted, "quota_used_today": self.quota_used_today}
 
@@ -143,13 +183,17 @@ class OmdbSource:
                  backoff_initial_s: float = cfg.DEFAULT_BACKOFF_INITIAL_S,
                  backoff_max_s: float = cfg.DEFAULT_BACKOFF_MAX_S,
                  max_retry_after_s: float = cfg.DEFAULT_MAX_RETRY_AFTER_S, chunk_rows: int = cfg.DEFAULT_CHUNK_ROWS,
-                 omdb_extras: tuple[str, ...] = cfg.OMDB_EXTRA_COLUMNS,
+                 omdb_extras: tuple[str, ...] = cfg.OMDB_EXTRA_COLUMNS, retry_missing: bool = False,
+                 retry_missing_after_days: float | None = cfg.DEFAULT_RETRY_MISSING_AFTER_DAYS,
                  on_answer: Callable[[str, str], None] | None = None):
         self.base_url = _checked_base_url(base_url)
         self.schema: pa.Schema = schema_for(omdb_extras)
         self.feed: IdFeed = as_feed(ids)
         self.name = name or f"omdb:{httpx.URL(self.base_url).netloc.decode()}"
         self.refresh = refresh
+        if retry_missing_after_days is not None and retry_missing_after_days < 0:
+            raise SourceError(f"OMDb retry_missing_after_days must be 0 or more, got {retry_missing_after_days}")
+        self.retry_missing, self.retry_missing_after_days = retry_missing, retry_missing_after_days
         self.cache_dir = Path(cache_dir)
         if workers < 1 or chunk_rows < 1:
             raise SourceError("OMDb workers and chunk_rows must be at least 1")
@@ -185,7 +229,20 @@ class OmdbSource:
         latest = self.cache.latest.get(imdb_id)
         if latest is None or latest[0] == cfg.FAILED:
             return True
-        return self.refresh and low is not None and latest[1] <= low
+        status, stamp = latest
+        if status in cfg.MISSING:
+            if self.retry_missing:
+                return True
+            due = self.retry_due(stamp)
+            return due is not None and due <= utc_stamp()
+        return self.refresh and low is not None and stamp <= low
+
+    def retry_due(self, checked_at: str) -> str | None:
+        """When a permanent miss answered at ``checked_at`` is asked again by itself (None: never)."""
+        if self.retry_missing_after_days is None:
+            return None
+        when = datetime.strptime(checked_at, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+        return utc_stamp(when + timedelta(days=self.retry_missing_after_days))
 
     def plan(self, low: str | None) -> OmdbBatchPlan:
         """Fetch what is missing (see the module docstring), then describe the batch the cache now holds."""
@@ -210,9 +267,9 @@ class OmdbSource:
         plan.quota_exhausted, plan.quota_reason = quota_reason is not None, quota_reason
         plan.quota_used_today = self.throttle.used_today()
         logger.info("OMDb %s: %d ids, %d answers fetched with %d requests, %d rows in the batch, %d not found, "
-                    "%d failed, %d invalid, %d pending%s", self.name, plan.ids_requested, plan.fetched, plan.requests,
-                    plan.expected_rows, len(plan.not_found), len(plan.failed), len(plan.invalid_ids), plan.pending,
-                    " (request limit reached)" if plan.quota_exhausted else "")
+                    "%d unavailable, %d failed, %d invalid, %d pending%s", self.name, plan.ids_requested, plan.fetched,
+                    plan.requests, plan.expected_rows, len(plan.not_found), len(plan.unavailable), len(plan.failed),
+                    len(plan.invalid_ids), plan.pending, " (request limit reached)" if plan.quota_exhausted else "")
         return plan
 
     def _fetch(self, todo: list[str]) -> tuple[int, str | None]:
@@ -259,21 +316,29 @@ class OmdbSource:
 
     def _describe(self, low: str | None, wanted: set[str]) -> OmdbBatchPlan:
         newest = self._found_in_range(low, None)
-        not_found: dict[str, str] = {}
-        failed: dict[str, str] = {}
+        latest: dict[str, dict] = {}  # id -> its latest cache line, for the ids asked for
+        missed_before: set[str] = set()
         for record in self.cache.records():
-            imdb_id, status = record["imdbID"], record["status"]
-            not_found.pop(imdb_id, None)
-            failed.pop(imdb_id, None)
-            if imdb_id not in wanted:
+            if record["imdbID"] in wanted:
+                if record["status"] != cfg.FOUND:
+                    missed_before.add(record["imdbID"])
+                latest[record["imdbID"]] = record
+        misses = []
+        for imdb_id, record in sorted(latest.items()):
+            status = record["status"]
+            if status == cfg.FOUND:
                 continue
-            if status == cfg.NOT_FOUND:
-                not_found[imdb_id] = record.get("reason", "")
-            elif status == cfg.FAILED:
-                failed[imdb_id] = record.get("reason", "")
+            retry = self.retry_due(record["fetched_at"]) if status in cfg.MISSING else None
+            misses.append(Miss(imdb_id, status, record.get("reason", ""), record["fetched_at"], retry))
+        by_status = {status: [(m.imdb_id, m.reason) for m in misses if m.status == status]
+                     for status in (cfg.NOT_FOUND, cfg.UNAVAILABLE, cfg.FAILED)}
         high = max(newest.values()) if newest else None
         return OmdbBatchPlan(self.name, self.source_key, WATERMARK_COLUMN, low, high, len(newest),
-                             not_found=sorted(not_found.items()), failed=sorted(failed.items()))
+                             not_found=by_status[cfg.NOT_FOUND], unavailable=by_status[cfg.UNAVAILABLE],
+                             failed=by_status[cfg.FAILED], misses=misses,
+                             found=sum(1 for r in latest.values() if r["status"] == cfg.FOUND),
+                             resolved=[(i, r["fetched_at"]) for i, r in sorted(latest.items())
+                                       if r["status"] == cfg.FOUND and i in missed_before])
 
     def _found_in_range(self, low: str | None, high: str | None) -> dict[str, str]:
         """id -> fetched_at of its newest found record with low < fetched_at <= high (ids only in memory)."""

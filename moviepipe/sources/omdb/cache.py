@@ -150,8 +150,8 @@ def to_row(data: dict, fetched_at: str) -> dict[str, str | None]:
     row["lastUpdated"] = fetched_at[:19]  # OMDb has no update time: the fetch time, so refreshes are newer versions
     for name in EXTRA_COLUMNS:
         row[name] = None
-    row["Ratings"] = None if ratings is None else json.dumps(ratings, ensure_ascii=False)
-    row["totalSeasons"] = _text(data.get("totalSeasons"))
+    for name in OMDB_EXTRA_COLUMNS:  # strings as OMDb sent them; the list as JSON text (typed in EXTRA by Glue)
+        row[name] = _text(data.get(name))
     return row
 
 

@@ -8,12 +8,30 @@ before it goes on the wire; httpx logs, raises and attaches to responses the
 original, key-less request. Texts that come from elsewhere still go through
 ``scrub`` before they are shown.
 
-Retries use tenacity: 429, 5xx, timeouts and connection errors back off
-exponentially with full jitter (or wait what ``Retry-After`` asks, capped);
-bodies that are not OMDb JSON are retried a few times and then recorded as
-failed for that id. OMDb's own error bodies end the retries at once: "not
-found" is an answer, "Request limit reached!" ends the day's fetching, a
-rejected key ends the run.
+What each answer means (``classify``), and what happens to the id:
+
+=============================================  ===============================================
+answer                                         handling
+=============================================  ===============================================
+200 with ``"Response": "True"``                found: cached, delivered in the next batch
+``Movie not found!``, ``Incorrect IMDb ID.``,  not_found: a permanent miss, recorded once with
+``Series or episode not found!``               its time; asked again only after the configured
+                                               days or with ``retry_missing``
+``Error getting data.``                        unavailable (OMDb has not indexed the id): a
+                                               permanent miss, handled like not_found
+``Request limit reached!``                     stop fetching for today; the rest resume next run
+``Invalid API key!``, ``No API key provided.``  the run fails at once (KeyRejected, not retried):
+401 or 403 without an OMDb body                another request cannot succeed
+429, 5xx, timeout, connection error            transient: retried with backoff (tenacity,
+                                               exponential with full jitter, or ``Retry-After``
+                                               capped); after ``max_attempts`` the run fails,
+                                               retryable, keeping what it fetched
+200 with an empty, HTML or truncated body, or  failed: retried ``malformed_attempts`` times, then
+an OMDb error text not listed here             recorded failed for this run; asked next run
+any other status (404, 3xx, ...)               the run fails naming the status: a wrong base URL
+=============================================  ===============================================
+
+Misses are never failures: they are answers about the id, not about the run.
 """
 
 from __future__ import annotations
@@ -35,10 +53,13 @@ from moviepipe.sources.omdb.settings import (
     API_KEY_ENV,
     API_KEY_PARAM,
     FOUND,
+    FAILED,
     KEY_ERRORS,
     LIMIT_ERRORS,
     NOT_FOUND,
     NOT_FOUND_ERRORS,
+    UNAVAILABLE,
+    UNAVAILABLE_ERRORS,
 )
 
 logger = logging.getLogger("moviepipe.sources.omdb")
@@ -100,7 +121,8 @@ class ApiKeyTransport(httpx.BaseTransport):
 
 @dataclass(frozen=True)
 class Answer:
-    """A final answer for one id: ``found`` with OMDb's JSON, or ``not_found`` with OMDb's reason."""
+    """A final answer for one id: ``found`` with OMDb's JSON, or a miss (``not_found``,
+    ``unavailable``) or ``failed`` with the reason."""
 
     status: str
     data: dict | None = None
@@ -155,14 +177,18 @@ def classify(response: httpx.Response, imdb_id: str, base_url: str) -> Answer:
     status = response.status_code
     if error in LIMIT_ERRORS:
         raise RequestLimitReached(error)
-    if status == 401 or error in KEY_ERRORS:
-        said = error if error in KEY_ERRORS else f"HTTP {status}"
-        raise KeyRejected(f"OMDb rejected the API key ({said}): check {API_KEY_ENV} or the Secret block; "
+    if error in KEY_ERRORS:
+        raise KeyRejected(f"OMDb rejected the API key ({error}): check {API_KEY_ENV} or the Secret block; "
                           "nothing more is fetched until the key is fixed")
+    if status in (401, 403):
+        raise KeyRejected(f"OMDb refused the request (HTTP {status}): the key is wrong or not activated, or "
+                          f"this client is blocked; check {API_KEY_ENV}; nothing more is fetched")
     if status == 429 or status >= 500:
         raise TransientError(f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After")))
     if status != 200:
         raise SourceError(f"OMDb answered HTTP {status} for {imdb_id} at {base_url}: check the base URL")
+    if not response.content.strip():
+        raise MalformedBody("empty body")
     if not isinstance(payload, dict) or payload.get("Response") not in ("True", "False"):
         snippet = response.text[:60].replace("\n", " ")
         raise MalformedBody(f"body is not OMDb JSON: {snippet!r}")
@@ -170,6 +196,8 @@ def classify(response: httpx.Response, imdb_id: str, base_url: str) -> Answer:
         return Answer(FOUND, data=payload)
     if error in NOT_FOUND_ERRORS:
         return Answer(NOT_FOUND, reason=error)
+    if error in UNAVAILABLE_ERRORS:
+        return Answer(UNAVAILABLE, reason=error)
     raise MalformedBody(f"unexpected OMDb error: {error!r}")
 
 
@@ -210,7 +238,7 @@ class OmdbClient:
         try:
             return retrying(self._attempt, imdb_id)
         except MalformedBody as error:
-            return Answer("failed", reason=scrub(str(error), self._key))
+            return Answer(FAILED, reason=scrub(str(error), self._key))
         except TransientError as error:
             failure = SourceError(f"OMDb did not answer for {imdb_id} after {self._policy.max_attempts} attempts "
                                   f"(last: {scrub(error.reason, self._key)}); finished ids are kept, "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from moviepipe.contract import OMDB_EXTRA_TYPES
+
 #: Where the API lives; tests point ``base_url`` at a local server instead.
 DEFAULT_BASE_URL = "https://www.omdbapi.com/"
 #: Environment variable the API key is read from when no key is passed.
@@ -34,10 +36,18 @@ DEFAULT_CHUNK_ROWS = 5_000
 #: A valid IMDb title id: "tt" and 7 or 8 digits.
 IMDB_ID_RE = re.compile(r"^tt\d{7,8}$")
 
-#: OMDb error bodies (HTTP 200 or 401 with {"Response": "False", "Error": ...}).
+#: OMDb error bodies (HTTP 200 or 401 with {"Response": "False", "Error": ...}), by what they mean:
+#: the id is unknown to OMDb (a permanent miss) ...
 NOT_FOUND_ERRORS = frozenset({"Movie not found!", "Incorrect IMDb ID.", "Series or episode not found!"})
+#: ... OMDb knows the id but has no data for it (not indexed yet: a permanent miss, re-checked after days) ...
+UNAVAILABLE_ERRORS = frozenset({"Error getting data."})
+#: ... the day's requests are spent (stop, resume tomorrow) ...
 LIMIT_ERRORS = frozenset({"Request limit reached!"})
+#: ... the key is refused (stop the run: no other request can succeed).
 KEY_ERRORS = frozenset({"Invalid API key!", "No API key provided."})
+
+#: Days after which a permanent miss (not found, unavailable) is asked again; ``retry_missing`` asks at once.
+DEFAULT_RETRY_MISSING_AFTER_DAYS = 30.0
 
 #: Cache layout inside the folder the caller passes (one folder per source).
 CACHE_FILE = "responses.jsonl"
@@ -46,11 +56,14 @@ LOCK_FILE = "fetch.lock"
 #: pass one shared ``quota_path`` when several OMDb sources use the same key.
 QUOTA_FILE = "daily-quota.sqlite"
 
-#: Record statuses in the cache.
-FOUND, NOT_FOUND, FAILED = "found", "not_found", "failed"
+#: Record statuses in the cache. ``not_found`` and ``unavailable`` are permanent misses (asked
+#: again only after ``retry_missing_after_days`` or with ``retry_missing``); ``failed`` is an
+#: answer that never became usable (empty or non-JSON bodies after the retries): asked next run.
+FOUND, NOT_FOUND, UNAVAILABLE, FAILED = "found", "not_found", "unavailable", "failed"
+MISSING = (NOT_FOUND, UNAVAILABLE)
 
-#: OMDb fields beyond the contract that are worth carrying: ``Ratings`` (the list, verbatim
-#: as JSON: IMDb, Rotten Tomatoes and Metacritic values) and ``totalSeasons`` (series only).
-#: ``Response`` is always "True" on a kept record; ``Season``/``Episode``/``seriesID`` only
-#: exist on episodes, which a movie pipeline does not load.
-OMDB_EXTRA_COLUMNS = ("Ratings", "totalSeasons")
+#: OMDb fields beyond the contract that are worth carrying, in EXTRA with JSON types
+#: (``moviepipe.contract.OMDB_EXTRA_TYPES``): ``Ratings`` (the list: IMDb, Rotten Tomatoes
+#: and Metacritic values), ``totalSeasons`` (series), ``Season``, ``Episode`` and
+#: ``seriesID`` (episodes: loaded like every other type). ``Response`` is always "True".
+OMDB_EXTRA_COLUMNS: tuple[str, ...] = tuple(OMDB_EXTRA_TYPES)
