@@ -6,15 +6,22 @@ Those statements are recognised by an explicit list (``EMULATED`` for the
 kinds we emulate, ``UNSUPPORTED`` for the ones we refuse) and never silently
 swallowed:
 
-- a **pipe** runs its own COPY body on archive files it has not loaded yet,
-  narrowed to one file at a time (``FILES = (...)``), and records each file with
-  its content digest in ``OPS.LOADED_FILES`` in the same transaction (Snowflake's
-  load history, kept forever). Like Snowpipe, which knows a file by name and ETag,
-  a file re-written with the same bytes is skipped and one re-written with other
-  bytes is loaded again;
+- a **pipe** runs its own COPY (a COPY transformation: ``$n``, ``PARSE_JSON($n)``,
+  ``METADATA$FILENAME``/``METADATA$FILE_ROW_NUMBER``) on each archive file it has not
+  processed yet, with its file format, as ``copy_emulation`` describes: a file with one
+  bad record loads nothing (``ON_ERROR = SKIP_FILE``) and is recorded, with the first
+  error, in ``OPS.LOAD_FAILURES``; a good one is recorded with its content digest in
+  ``OPS.LOADED_FILES`` in the same transaction (Snowflake's load history, kept forever).
+  Like Snowpipe, which knows a file by name and ETag, a file re-written with the same
+  bytes is not processed again (loaded or refused) and one with other bytes is;
 - a **stream** is an offset per stream over the raw table's ``ROW_ID``, kept in
   ``OPS.STREAM_OFFSETS``; its consumer sees a view of the rows past the offset,
-  and the offset advances only when the consuming statement commits;
+  and the offset advances only when the consuming statement commits. This relies on
+  one thing only: locally, DuckDB's sequence hands out increasing ROW_IDs in commit
+  order (one writer), so "past the offset" means "inserted since the last consumption",
+  which is what a Snowflake stream returns. Nothing reads ROW_ID as an order: on
+  Snowflake it is NOORDER, and the merges order by (BATCH_ID, STAGED_FILE,
+  STAGED_FILE_ROW_NUMBER) instead (tested by shuffling ROW_IDs);
 - a **task graph** runs root tasks whose ``WHEN SYSTEM$STREAM_HAS_DATA(...)``
   holds (any of the streams it names), then their ``AFTER`` children once all their
   parents ran, in dependency order. A failing task raises: later tasks do not run.
@@ -32,8 +39,9 @@ from pathlib import Path
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
-from moviepipe.warehouse import sqlfiles
+from moviepipe.warehouse import copy_emulation, sqlfiles
 from moviepipe.warehouse.client import Warehouse
+from moviepipe.warehouse.copy_emulation import FileLoad
 
 #: Kinds whose statements the emulator takes over, with the parser for each.
 EMULATED = {"pipes": sqlfiles.parse_pipe, "streams": sqlfiles.parse_stream, "tasks": sqlfiles.parse_task}
@@ -52,6 +60,10 @@ class PipeRun:
     files_loaded: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)
     rows_loaded: int = 0
+    #: files refused, in this run or an earlier one (Snowpipe does not try the same bytes again)
+    files_failed: list[FileLoad] = field(default_factory=list)
+    #: every file this run loaded or refused, shaped like COPY_HISTORY rows
+    loads: list[FileLoad] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +84,8 @@ class LocalSnowflake:
         self.pipes: dict[str, sqlfiles.PipeDef] = {}
         self.streams: dict[str, sqlfiles.StreamDef] = {}
         self.tasks: dict[str, sqlfiles.TaskDef] = {}
+        self.file_formats: dict[str, copy_emulation.CsvFormat] = {}
+        self.copy_plans: dict[str, copy_emulation.CopyPlan] = {}  # pipe name -> its COPY
 
     # ------------------------------------------------------------------ setup
     def apply_sql_tree(self) -> None:
@@ -81,10 +95,18 @@ class LocalSnowflake:
             if sql_file.kind in EMULATED:
                 try:
                     definition = EMULATED[sql_file.kind](statement)
-                except sqlfiles.SqlParseError as error:
+                    if sql_file.kind == "pipes":
+                        self.copy_plans[definition.name] = self._copy_plan(definition)
+                except (sqlfiles.SqlParseError, copy_emulation.CopyEmulationError) as error:
                     raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
                 getattr(self, sql_file.kind)[definition.name] = definition
                 continue
+            if sql_file.kind == "file_formats":
+                try:
+                    file_format = copy_emulation.parse_file_format(statement)
+                except copy_emulation.CopyEmulationError as error:
+                    raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
+                self.file_formats[file_format.name] = file_format
             if UNSUPPORTED.match(statement):
                 raise StageError("warehouse", f"{sql_file.path.name}: statement not runnable locally and not emulated")
             try:
@@ -118,52 +140,58 @@ class LocalSnowflake:
                                           "warehouse folder under MOVIEPIPE_HOME")
 
     # ------------------------------------------------------------------ pipes
+    def _copy_plan(self, pipe: sqlfiles.PipeDef) -> copy_emulation.CopyPlan:
+        plan = copy_emulation.parse_copy(pipe.copy_statement)
+        if plan.format_name not in self.file_formats:
+            raise copy_emulation.CopyEmulationError(f"pipe {pipe.name}: no file format {plan.format_name} under "
+                                                    "sql/file_formats")
+        return plan
+
     def run_pipe(self, name: str, archive: LocalObjectStore) -> PipeRun:
-        """Load every archive file under the pipe's stage path that is not loaded yet."""
-        pipe = self.pipes[name]
+        """Process every archive file under the pipe's stage path that it has not processed yet."""
+        pipe, plan = self.pipes[name], self.copy_plans[name]
+        file_format = self.file_formats[plan.format_name]
         prefix = pipe.stage_path.strip("/") + "/"
         loaded = {(row[0], row[1]) for row in self.wh.execute(
             "SELECT FILE_NAME, CONTENT_MD5 FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (pipe.name,))}
+        refused = {(row["FILE_NAME"], row["CONTENT_MD5"]): row for row in self.wh.query(
+            "SELECT * FROM OPS.LOAD_FAILURES WHERE PIPE_NAME = %s", (pipe.name,))}
         run = PipeRun(pipe=pipe.name, table=pipe.target_table)
         for key in sorted(k for k in archive.list(prefix) if k.lower().endswith(".csv")):
             digest = _md5(archive, key)
             if (key, digest) in loaded:
                 run.files_skipped.append(key)
                 continue
-            # Snowflake loads a header-only file as 0 rows; fakesnow's COPY fails on it.
-            rows = 0 if _header_only(archive, key) else None
+            if (key, digest) in refused:  # Snowpipe does not try the same file again: still refused
+                run.files_failed.append(_recorded_failure(refused[key, digest]))
+                continue
+            if "'" in key:
+                raise StageError("load", f"{pipe.name}: archive key {key!r} holds a quote")
             with self.wh.transaction():
-                if rows is None:
-                    rows = self._copy_file(pipe, key)
-                self.wh.execute(
-                    "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED) "
-                    "VALUES (%s, %s, %s, %s, %s)", (pipe.name, key, digest, _batch_id(key), rows))
-            run.files_loaded.append(key)
-            run.rows_loaded += rows
+                result = copy_emulation.load_file(self.wh, plan, file_format, archive.path(key), key)
+                if result.loaded:
+                    self.wh.execute(
+                        "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED) "
+                        "VALUES (%s, %s, %s, %s, %s)", (pipe.name, key, digest, _batch_id(key), result.row_count))
+                else:
+                    record_load_failure(self.wh, pipe.name, result, digest, _batch_id(key))
+            run.loads.append(result)
+            if result.loaded:
+                run.files_loaded.append(key)
+                run.rows_loaded += result.row_count
+            else:
+                run.files_failed.append(result)
         return run
 
-    def _copy_file(self, pipe: sqlfiles.PipeDef, key: str) -> int:
-        """The pipe's own COPY, narrowed to one file (FORCE: our load history decides)."""
-        folder, file_name = key.rsplit("/", 1)
-        if "'" in key:
-            raise StageError("load", f"{pipe.name}: archive key {key!r} holds a quote")
-        stage_ref = f"@{self._stage_ref(pipe)}{pipe.stage_path}"
-        narrowed = pipe.copy_statement.replace(
-            stage_ref, f"@{self._stage_ref(pipe)}/{folder}/ FILES = ('{file_name}')", 1)
-        if narrowed == pipe.copy_statement:
-            raise StageError("load", f"{pipe.name}: cannot narrow its COPY to {key}")
-        results = self.wh.query(narrowed + "\nFORCE = TRUE")
-        rows = [r for r in results if str(r.get("file", "")).rsplit("/", 1)[-1] == file_name]
-        if len(rows) != 1:
-            raise StageError("load", f"{pipe.name}: {key}: COPY reported {len(rows)} results for it, expected 1 ({rows})")
-        (row,) = rows
-        if row.get("status") != "LOADED":
-            raise StageError("load", f"{pipe.name}: {key} was not loaded ({row})")
-        return int(row["rows_loaded"])
-
-    def _stage_ref(self, pipe: sqlfiles.PipeDef) -> str:
-        match = re.search(r"@([\w.$]+)", pipe.copy_statement)
-        return match.group(1) if match else pipe.stage
+    def run_pipes(self, archive: LocalObjectStore) -> list[PipeRun]:
+        """Every pipe once (as Snowpipe would on the archive's events); refused files fail the load by name."""
+        runs = [self.run_pipe(name, archive) for name in sorted(self.pipes)]
+        failed = [f"{run.pipe}: {load.describe()}" for run in runs for load in run.files_failed]
+        if failed:
+            raise StageError("load", f"{len(failed)} archive file(s) refused by their pipe and not loaded "
+                                     f"(ON_ERROR = SKIP_FILE; recorded in OPS.LOAD_FAILURES): {'; '.join(failed)}. "
+                                     + LOAD_FAILURE_RECOVERY)
+        return runs
 
     # ---------------------------------------------------------------- streams
     def _ensure_offset(self, stream: str) -> None:
@@ -268,8 +296,22 @@ def _batch_id(key: str) -> str | None:
     return folder.split("batch_id=", 1)[1].split("/", 1)[0] if "batch_id=" in folder else None
 
 
-def _header_only(archive: LocalObjectStore, key: str) -> bool:
-    """True when a CSV holds its header line and no record."""
-    with open(archive.path(key), "rb") as handle:
-        handle.readline()
-        return not handle.read(1)
+#: What to do about a refused file (Snowpipe does not load the same name and content twice).
+LOAD_FAILURE_RECOVERY = ("Fix the cause, then stage the file again: re-run the batch if the Glue job then writes "
+                         "other bytes, or load it once by hand (the pipe's COPY with FILES = (...) and FORCE = TRUE); "
+                         "locally, deleting its row from OPS.LOAD_FAILURES lets the emulator try it again")
+
+
+def record_load_failure(wh: Warehouse, pipe: str, failure: FileLoad, digest: str | None, batch_id: str | None) -> None:
+    """One refused file in OPS.LOAD_FAILURES (the emulator's pipes, and the cloud runtime from COPY_HISTORY)."""
+    wh.execute("INSERT INTO OPS.LOAD_FAILURES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ERROR_MESSAGE, ERROR_LINE, "
+               "ERROR_COLUMN, ERROR_COUNT, ROWS_PARSED) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+               (pipe, failure.file_name, digest, batch_id, failure.first_error_message or "no message",
+                failure.first_error_line_number, failure.first_error_column_name, failure.error_count,
+                failure.row_parsed))
+
+
+def _recorded_failure(row: dict) -> FileLoad:
+    return FileLoad(row["FILE_NAME"], copy_emulation.LOAD_FAILED, row_parsed=int(row["ROWS_PARSED"] or 0),
+                    error_count=int(row["ERROR_COUNT"] or 0), first_error_message=row["ERROR_MESSAGE"],
+                    first_error_line_number=row["ERROR_LINE"], first_error_column_name=row["ERROR_COLUMN"])

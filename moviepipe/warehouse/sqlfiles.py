@@ -102,7 +102,10 @@ _TASK = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _COPY_TARGET = re.compile(r"COPY\s+INTO\s+(?P<table>[\w.$]+)", re.IGNORECASE)
-_COPY_FROM = re.compile(r"\bFROM\s+@(?P<stage>[\w.$]+)(?P<path>/[^\s]*)?", re.IGNORECASE)
+_COPY_FROM = re.compile(r"\bFROM\s+@(?P<stage>[\w.$]+)(?P<path>/[^\s)]*)?", re.IGNORECASE)
+_COPY_COLUMNS = re.compile(r"COPY\s+INTO\s+[\w.$]+\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
+_COPY_SELECT = re.compile(r"\bFROM\s*\(\s*SELECT\s+(?P<items>.*?)\s+FROM\s+@", re.IGNORECASE | re.DOTALL)
+_COPY_FIELD = re.compile(r"^(?:\w+\(\s*)?\$(?P<n>\d+)(?:\s*\))?$")
 _OPTION = re.compile(r"(?P<key>[A-Z_]+)\s*=\s*(?P<value>'[^']*'|[\w.$]+)", re.IGNORECASE)
 _WHEN = re.compile(r"\bWHEN\s+(?P<condition>.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _STREAM_HAS_DATA = re.compile(r"SYSTEM\$STREAM_HAS_DATA\(\s*'(?P<stream>[\w.$]+)'\s*\)", re.IGNORECASE)
@@ -125,6 +128,7 @@ class PipeDef:
     target_table: str
     stage: str
     stage_path: str
+    file_columns: tuple[str, ...] = ()  # the columns the file's fields load, in field order
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,34 @@ def parse_pipe(rendered: str) -> PipeDef:
         target_table=target.group("table").upper(),
         stage=source.group("stage").upper(),
         stage_path=(source.group("path") or "/"),
+        file_columns=file_columns(body),
     )
+
+
+def file_columns(copy_statement: str) -> tuple[str, ...]:
+    """The target columns a COPY loads from the file's fields, in field order ($1, $2, ...): the
+    columns of the CSV itself. In a COPY transformation the columns fed by ``METADATA$...`` are not
+    in the file; without a transformation every listed column is a field."""
+    listed = _COPY_COLUMNS.search(copy_statement)
+    if not listed:
+        raise SqlParseError("COPY statement has no explicit column list")
+    columns = [c.strip().upper() for c in listed.group("columns").split(",") if c.strip()]
+    select = _COPY_SELECT.search(copy_statement)
+    if not select:
+        return tuple(columns)
+    items = [item.strip() for item in select.group("items").split(",")]
+    if len(items) != len(columns):
+        raise SqlParseError(f"COPY lists {len(columns)} columns but selects {len(items)} values")
+    fields: dict[int, str] = {}
+    for column, item in zip(columns, items):
+        field_ref = _COPY_FIELD.match(item)
+        if field_ref:
+            fields[int(field_ref.group("n"))] = column
+        elif not item.upper().startswith("METADATA$"):
+            raise SqlParseError(f"COPY column {column}: {item!r} is neither $n, FUNCTION($n) nor METADATA$...")
+    if sorted(fields) != list(range(1, len(fields) + 1)):
+        raise SqlParseError(f"COPY reads fields {sorted(fields)}: expected $1..${len(fields)}, each once")
+    return tuple(fields[n] for n in sorted(fields))
 
 
 def parse_stream(rendered: str) -> StreamDef:

@@ -4,13 +4,12 @@ import shutil
 
 import pytest
 import sqlglot
-from warehouse_testlib import movie, write_batch
+from warehouse_testlib import movie, tree_with, write_batch
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
 from moviepipe.warehouse import sqlfiles
-from moviepipe.warehouse.client import local_warehouse
-from moviepipe.warehouse.emulator import UNSUPPORTED, LocalSnowflake
+from moviepipe.warehouse.emulator import UNSUPPORTED
 
 MOVIES = "RAW.MOVIES_PIPE"
 DIM_TASK = "ANALYTICS.MERGE_DIM_MOVIE"
@@ -109,17 +108,6 @@ def test_unsupported_statements_are_recognised(statement):
     assert UNSUPPORTED.match(statement)
 
 
-def _tree_with(tmp_path, kind: str, file_name: str, text: str):
-    root = tmp_path / "sql"
-    shutil.copytree(sqlfiles.SQL_ROOT, root)
-    (root / kind / file_name).write_text(text)
-    warehouse = local_warehouse(tmp_path / "wh2", "MOVIEPIPE")
-    emulator = LocalSnowflake(warehouse, {"database": "MOVIEPIPE", "warehouse": "WH",
-                                          "archive_url": (tmp_path / "a").as_uri() + "/", "stage_options": ""},
-                              sql_root=root)
-    return warehouse, emulator
-
-
 @pytest.mark.parametrize(("kind", "text", "message"), [
     ("views", "GRANT SELECT ON ALL VIEWS IN SCHEMA ANALYTICS TO ROLE R", "not runnable locally"),
     ("tables", "CREATE ALERT OPS.LATE WAREHOUSE = WH SCHEDULE = '1 MINUTE' IF (EXISTS (SELECT 1)) THEN SELECT 1",
@@ -127,7 +115,7 @@ def _tree_with(tmp_path, kind: str, file_name: str, text: str):
     ("tasks", "CREATE TASK ANALYTICS.X WAREHOUSE = WH WHEN 1 = 1 AS DELETE FROM OPS.BATCH_LEDGER", "WHEN must be"),
 ])
 def test_a_statement_that_cannot_run_locally_raises_naming_its_file(tmp_path, kind, text, message):
-    warehouse, emulator = _tree_with(tmp_path, kind, "999_unexpected.sql", text)
+    warehouse, emulator = tree_with(tmp_path, kind, "999_unexpected.sql", text)
     try:
         with pytest.raises(StageError, match=rf"999_unexpected\.sql: .*{message}"):
             emulator.apply_sql_tree()
