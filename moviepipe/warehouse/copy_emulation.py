@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
 
-#: COPY_HISTORY / COPY result status of a file (Snowflake spells them LOADED and LOAD_FAILED).
-LOADED, LOAD_FAILED = "LOADED", "LOAD_FAILED"
+from moviepipe.warehouse.load_history import LOAD_FAILED, LOADED, FileLoad
+
 FILENAME, FILE_ROW_NUMBER = "METADATA$FILENAME", "METADATA$FILE_ROW_NUMBER"
 #: Functions a select expression may apply to ``$n`` (what the pipes use; others are refused).
 FUNCTIONS = {exp.ParseJSON: "PARSE_JSON"}
@@ -225,29 +225,6 @@ def _copy_options(table: str, params: list[exp.Expression]) -> dict[str, str]:
 # --------------------------------------------------------------------------- #
 # Loading one file
 # --------------------------------------------------------------------------- #
-
-@dataclass
-class FileLoad:
-    """One file's load, shaped like a COPY_HISTORY row."""
-
-    file_name: str
-    status: str
-    row_parsed: int = 0
-    row_count: int = 0
-    error_count: int = 0
-    first_error_message: str | None = None
-    first_error_line_number: int | None = None
-    first_error_column_name: str | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self.status == LOADED
-
-    def describe(self) -> str:
-        where = f" at line {self.first_error_line_number}" if self.first_error_line_number else ""
-        column = f", column {self.first_error_column_name}" if self.first_error_column_name else ""
-        return f"{self.file_name}: {self.first_error_message}{where}{column} ({self.error_count} bad record(s))"
-
 
 @dataclass
 class _Column:

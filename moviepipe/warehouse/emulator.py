@@ -24,7 +24,12 @@ swallowed:
   STAGED_FILE_ROW_NUMBER) instead (tested by shuffling ROW_IDs);
 - a **task graph** runs root tasks whose ``WHEN SYSTEM$STREAM_HAS_DATA(...)``
   holds (any of the streams it names), then their ``AFTER`` children once all their
-  parents ran, in dependency order. A failing task raises: later tasks do not run.
+  parents ran, in dependency order; a failed run is retried (``TASK_AUTO_RETRY_ATTEMPTS``),
+  counted towards suspension (``SUSPEND_TASK_AFTER_NUM_FAILURES``, ``OPS.TASK_STATE``),
+  and the graph's finalizer (``FINALIZE``) runs after it, also when a task failed, over an
+  emulated TASK_HISTORY (``task_runtime``). A failed task stops its descendants (the other
+  branches run), and the graph run then raises, naming it.
+  Every task option in ``sqlfiles.TASK_OPTIONS`` is understood; any other is refused.
 
 Any other statement runs on fakesnow; one that fails there raises a StageError
 naming its file, so nothing in ``sql/`` is ever skipped without a word.
@@ -35,13 +40,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
-from moviepipe.warehouse import copy_emulation, sqlfiles
+from moviepipe.warehouse import copy_emulation, load_history, sqlfiles, task_runtime
 from moviepipe.warehouse.client import Warehouse
-from moviepipe.warehouse.copy_emulation import FileLoad
+from moviepipe.warehouse.load_history import FileLoad
 
 #: Kinds whose statements the emulator takes over, with the parser for each.
 EMULATED = {"pipes": sqlfiles.parse_pipe, "streams": sqlfiles.parse_stream, "tasks": sqlfiles.parse_task}
@@ -86,6 +92,7 @@ class LocalSnowflake:
         self.tasks: dict[str, sqlfiles.TaskDef] = {}
         self.file_formats: dict[str, copy_emulation.CsvFormat] = {}
         self.copy_plans: dict[str, copy_emulation.CopyPlan] = {}  # pipe name -> its COPY
+        self.last_graph_run: task_runtime.GraphRun | None = None  # its TASK_HISTORY, for the cloud test harness
 
     # ------------------------------------------------------------------ setup
     def apply_sql_tree(self) -> None:
@@ -97,7 +104,10 @@ class LocalSnowflake:
                     definition = EMULATED[sql_file.kind](statement)
                     if sql_file.kind == "pipes":
                         self.copy_plans[definition.name] = self._copy_plan(definition)
-                except (sqlfiles.SqlParseError, copy_emulation.CopyEmulationError) as error:
+                    if sql_file.kind == "tasks":
+                        task_runtime.check_body(definition.name, definition.body)
+                except (sqlfiles.SqlParseError, copy_emulation.CopyEmulationError,
+                        task_runtime.TaskRuntimeError) as error:
                     raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
                 getattr(self, sql_file.kind)[definition.name] = definition
                 continue
@@ -154,8 +164,7 @@ class LocalSnowflake:
         prefix = pipe.stage_path.strip("/") + "/"
         loaded = {(row[0], row[1]) for row in self.wh.execute(
             "SELECT FILE_NAME, CONTENT_MD5 FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (pipe.name,))}
-        refused = {(row["FILE_NAME"], row["CONTENT_MD5"]): row for row in self.wh.query(
-            "SELECT * FROM OPS.LOAD_FAILURES WHERE PIPE_NAME = %s", (pipe.name,))}
+        refused = load_history.recorded_failures(self.wh, pipe.name)
         run = PipeRun(pipe=pipe.name, table=pipe.target_table)
         for key in sorted(k for k in archive.list(prefix) if k.lower().endswith(".csv")):
             digest = _md5(archive, key)
@@ -163,7 +172,7 @@ class LocalSnowflake:
                 run.files_skipped.append(key)
                 continue
             if (key, digest) in refused:  # Snowpipe does not try the same file again: still refused
-                run.files_failed.append(_recorded_failure(refused[key, digest]))
+                run.files_failed.append(refused[key, digest])
                 continue
             if "'" in key:
                 raise StageError("load", f"{pipe.name}: archive key {key!r} holds a quote")
@@ -174,7 +183,7 @@ class LocalSnowflake:
                         "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED) "
                         "VALUES (%s, %s, %s, %s, %s)", (pipe.name, key, digest, _batch_id(key), result.row_count))
                 else:
-                    record_load_failure(self.wh, pipe.name, result, digest, _batch_id(key))
+                    load_history.record_failure(self.wh, pipe.name, result, digest, _batch_id(key))
             run.loads.append(result)
             if result.loaded:
                 run.files_loaded.append(key)
@@ -190,7 +199,7 @@ class LocalSnowflake:
         if failed:
             raise StageError("load", f"{len(failed)} archive file(s) refused by their pipe and not loaded "
                                      f"(ON_ERROR = SKIP_FILE; recorded in OPS.LOAD_FAILURES): {'; '.join(failed)}. "
-                                     + LOAD_FAILURE_RECOVERY)
+                                     + load_history.RECOVERY)
         return runs
 
     # ---------------------------------------------------------------- streams
@@ -239,32 +248,146 @@ class LocalSnowflake:
                 del pending[task.name]
         return ordered
 
-    def run_tasks(self) -> list[TaskRun]:
-        """Run the task graphs once, as a scheduled run would.
+    def graph(self, root: sqlfiles.TaskDef) -> list[sqlfiles.TaskDef]:
+        """``root`` and its descendants, parents before children (its finalizer not included)."""
+        members = {root.name}
+        for task in self.task_order():
+            if task.after and set(task.after) & members:
+                members.add(task.name)
+        return [task for task in self.task_order() if task.name in members]
 
-        A root runs when any stream its WHEN names has data; a child runs once every
-        parent has run. A child whose own streams are all empty is not executed: a merge
-        over an empty stream writes nothing, so this only saves time, and its children
-        still run (a re-point task must follow a dimension change even without new facts).
+    def finalizer(self, root: sqlfiles.TaskDef) -> sqlfiles.TaskDef | None:
+        finalizers = [task for task in self.tasks.values() if task.finalize == root.name]
+        return finalizers[0] if finalizers else None
+
+    def run_tasks(self) -> list[TaskRun]:
+        """Run each task graph once, as a scheduled run would.
+
+        A root runs when any stream its WHEN names has data (otherwise it is skipped and no
+        graph run happens); a child runs once every parent has run. A child whose own streams
+        are all empty is not executed: a merge over an empty stream writes nothing, so this only
+        saves time, and its children still run (a re-point task must follow a dimension change
+        even without new facts). The root's options are honoured as Snowflake does:
+
+        - ``TASK_AUTO_RETRY_ATTEMPTS``: a failed graph run is retried from the task that failed;
+        - ``SUSPEND_TASK_AFTER_NUM_FAILURES``: each failed attempt counts, a success resets the
+          count; at the limit the root is suspended (``OPS.TASK_STATE``) and refuses to run;
+        - the finalizer (``FINALIZE = <root>``) runs after the graph, also when a task failed,
+          and reads this graph run's TASK_HISTORY (``task_runtime``).
+
+        A failure raises a StageError naming the task, after the finalizer ran.
         """
         runs: list[TaskRun] = []
-        settled: set[str] = set()
-        for task in self.task_order():
-            if task.after and not all(parent in settled for parent in task.after):
+        for root in self.task_order():
+            if root.is_root:
+                runs += self._run_graph(root)
+        return runs
+
+    def _run_graph(self, root: sqlfiles.TaskDef) -> list[TaskRun]:
+        failures, suspended = self._task_state(root.name)
+        if suspended:
+            raise StageError("merge", suspended_message(root, failures))
+        offsets = self.stream_offsets()
+        if root.streams and not any(self.stream_has_data(s, offsets) for s in root.streams):
+            return [TaskRun(task=root.name, ran=False, reason="stream has no data")]
+        self.last_graph_run = graph_run = task_runtime.GraphRun(root=root.name, database=self.values["database"])
+        runs: list[TaskRun] = []
+        done: set[str] = set()
+        failure: Exception | None = None
+        while True:
+            try:
+                self._run_members(self.graph(root), done, runs, graph_run)
+                failure = None
+                break
+            except Exception as error:  # noqa: BLE001 - recorded, retried, re-raised below
+                failure, failures = error, failures + 1
+                suspended = bool(root.suspend_after_failures) and failures >= root.suspend_after_failures
+                if suspended:
+                    graph_run.last_failure().state = "FAILED_AND_AUTO_SUSPENDED"
+                if suspended or graph_run.attempt > root.retry_attempts:
+                    break
+                graph_run.attempt += 1
+        self._save_task_state(root.name, 0 if failure is None else failures, suspended)
+        failed = graph_run.last_failure()
+        finalizer, finalizer_error = self.finalizer(root), None
+        if finalizer:
+            try:
+                runs.append(self._run_finalizer(finalizer, graph_run))
+            except StageError as error:
+                if failure is None:
+                    raise
+                finalizer_error = error
+        if failure is not None:
+            retried = f" after {graph_run.attempt} attempts (TASK_AUTO_RETRY_ATTEMPTS = {root.retry_attempts})" \
+                if graph_run.attempt > 1 else ""
+            note = f"; {suspended_message(root, failures)}" if suspended else ""
+            note += f"; and {str(finalizer_error).removeprefix('merge: ')}" if finalizer_error else ""
+            raise StageError("merge", f"task {failed.task} failed{retried}: {failed.error}{note}") from failure
+        return runs
+
+    def _run_members(self, tasks: list[sqlfiles.TaskDef], done: set[str], runs: list[TaskRun],
+                     graph_run: task_runtime.GraphRun) -> None:
+        """Run the graph's tasks not done yet in this graph run (a retry starts at the failed ones).
+
+        As in Snowflake, a failed task stops its descendants only: the other branches still run.
+        The first failure is raised once every runnable task has run."""
+        blocked: set[str] = set()  # failed, skipped, or below one of those: their children do not run
+        failures: list[Exception] = []
+        for task in tasks:
+            if task.name in done:
+                continue
+            started = datetime.now(timezone.utc)
+            if task.after and set(task.after) & blocked:
                 runs.append(TaskRun(task=task.name, ran=False, reason="a parent did not run"))
+                blocked.add(task.name)
                 continue
             offsets = self.stream_offsets()
-            if task.streams and not any(self.stream_has_data(s, offsets) for s in task.streams):
+            if task.after and task.streams and not any(self.stream_has_data(s, offsets) for s in task.streams):
                 runs.append(TaskRun(task=task.name, ran=False, reason="stream has no data"))
+                graph_run.record(task.name, "SKIPPED", started)
+                blocked.add(task.name)
                 continue
             consumed = self.consumed_streams(task)
             if task.after and consumed and not any(self.stream_has_data(s, offsets) for s in consumed):
                 runs.append(TaskRun(task=task.name, ran=False, reason="its streams have no data (no-op)"))
-                settled.add(task.name)
-                continue
-            runs.append(self._run_task(task, consumed))
-            settled.add(task.name)
-        return runs
+            else:
+                try:
+                    runs.append(self._run_task(task, consumed))
+                except Exception as error:  # noqa: BLE001 - recorded here, raised below
+                    graph_run.record(task.name, "FAILED", started, str(error).splitlines()[0][:1000])
+                    blocked.add(task.name)
+                    failures.append(error)
+                    continue
+            graph_run.record(task.name, "SUCCEEDED", started)
+            done.add(task.name)
+        if failures:
+            raise failures[0]
+
+    def _run_finalizer(self, task: sqlfiles.TaskDef, graph_run: task_runtime.GraphRun) -> TaskRun:
+        started = datetime.now(timezone.utc)
+        task_runtime.write_history(self.wh.connection._duck_conn, graph_run)  # fakesnow's DuckDB: engine side
+        try:
+            self.wh.execute(task_runtime.rewrite(task.name, task.body, graph_run))
+        except Exception as error:
+            graph_run.record(task.name, "FAILED", started, str(error).splitlines()[0][:1000])
+            raise StageError("merge", f"finalizer {task.name} failed: {str(error).splitlines()[0][:300]}") from error
+        graph_run.record(task.name, "SUCCEEDED", started)
+        return TaskRun(task=task.name, ran=True, reason="finalizer")
+
+    def _task_state(self, task: str) -> tuple[int, bool]:
+        """(consecutive failed attempts, suspended) of a root task, from OPS.TASK_STATE."""
+        rows = self.wh.execute("SELECT CONSECUTIVE_FAILURES, STATE FROM OPS.TASK_STATE WHERE TASK_NAME = %s", (task,))
+        return (int(rows[0][0]), rows[0][1] == "suspended") if rows else (0, False)
+
+    def _save_task_state(self, task: str, failures: int, suspended: bool) -> None:
+        with self.wh.transaction():
+            self.wh.execute("DELETE FROM OPS.TASK_STATE WHERE TASK_NAME = %s", (task,))
+            self.wh.execute("INSERT INTO OPS.TASK_STATE (TASK_NAME, STATE, CONSECUTIVE_FAILURES) VALUES (%s, %s, %s)",
+                            (task, "suspended" if suspended else "started", failures))
+
+    def resume_task(self, task: str) -> None:
+        """``ALTER TASK <task> RESUME``: the root runs again and its failure count starts over."""
+        self._save_task_state(task.upper(), 0, False)
 
     def consumed_streams(self, task: sqlfiles.TaskDef) -> list[str]:
         """The streams a task's statement reads (and so consumes when it commits)."""
@@ -279,7 +402,7 @@ class LocalSnowflake:
         bounds = {name: self._open_stream(name) for name in consumed}
         self.wh.execute(task.body)
         for name, (_, upper) in bounds.items():
-            self.wh.execute("UPDATE OPS.STREAM_OFFSETS SET LAST_ROW_ID = %s, UPDATED_AT = CURRENT_TIMESTAMP() "
+            self.wh.execute("UPDATE OPS.STREAM_OFFSETS SET LAST_ROW_ID = %s, UPDATED_AT = SYSDATE() "
                             "WHERE STREAM_NAME = %s", (upper, name))
         return TaskRun(task=task.name, ran=True,
                        consumed={name: upper - offset for name, (offset, upper) in bounds.items()})
@@ -296,22 +419,7 @@ def _batch_id(key: str) -> str | None:
     return folder.split("batch_id=", 1)[1].split("/", 1)[0] if "batch_id=" in folder else None
 
 
-#: What to do about a refused file (Snowpipe does not load the same name and content twice).
-LOAD_FAILURE_RECOVERY = ("Fix the cause, then stage the file again: re-run the batch if the Glue job then writes "
-                         "other bytes, or load it once by hand (the pipe's COPY with FILES = (...) and FORCE = TRUE); "
-                         "locally, deleting its row from OPS.LOAD_FAILURES lets the emulator try it again")
-
-
-def record_load_failure(wh: Warehouse, pipe: str, failure: FileLoad, digest: str | None, batch_id: str | None) -> None:
-    """One refused file in OPS.LOAD_FAILURES (the emulator's pipes, and the cloud runtime from COPY_HISTORY)."""
-    wh.execute("INSERT INTO OPS.LOAD_FAILURES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ERROR_MESSAGE, ERROR_LINE, "
-               "ERROR_COLUMN, ERROR_COUNT, ROWS_PARSED) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-               (pipe, failure.file_name, digest, batch_id, failure.first_error_message or "no message",
-                failure.first_error_line_number, failure.first_error_column_name, failure.error_count,
-                failure.row_parsed))
-
-
-def _recorded_failure(row: dict) -> FileLoad:
-    return FileLoad(row["FILE_NAME"], copy_emulation.LOAD_FAILED, row_parsed=int(row["ROWS_PARSED"] or 0),
-                    error_count=int(row["ERROR_COUNT"] or 0), first_error_message=row["ERROR_MESSAGE"],
-                    first_error_line_number=row["ERROR_LINE"], first_error_column_name=row["ERROR_COLUMN"])
+def suspended_message(root: sqlfiles.TaskDef, failures: int) -> str:
+    return (f"task {root.name} is suspended after {failures} consecutive failed runs (SUSPEND_TASK_AFTER_NUM_FAILURES"
+            f" = {root.suspend_after_failures}): fix the cause, then resume it (Snowflake: ALTER TASK {root.name} "
+            f"RESUME; locally: moviepipe sql \"DELETE FROM OPS.TASK_STATE WHERE TASK_NAME = '{root.name}'\")")

@@ -148,6 +148,26 @@ class TaskDef:
     streams: tuple[str, ...]
     body: str
     options: dict[str, str] = field(default_factory=dict)
+    finalize: str | None = None  # the root task this finalizer task belongs to
+    retry_attempts: int = 0  # TASK_AUTO_RETRY_ATTEMPTS (a root's): retries of a failed graph run
+    suspend_after_failures: int | None = None  # SUSPEND_TASK_AFTER_NUM_FAILURES (a root's); None: unset
+
+    @property
+    def is_root(self) -> bool:
+        return not self.after and not self.finalize
+
+
+#: Task options a file may state: each is understood by the local emulator (or has no local
+#: meaning: compute) and mapped by infra/snowflake_objects.py. Anything else is refused.
+TASK_OPTIONS = {
+    "WAREHOUSE": "compute: the warehouse a task runs on (no local meaning)",
+    "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE": "compute: a serverless task's first size (no local meaning)",
+    "SCHEDULE": "when a root runs (locally: once per pipeline run)",
+    "TASK_AUTO_RETRY_ATTEMPTS": "a root's retries of a failed graph run, from the failed task",
+    "SUSPEND_TASK_AFTER_NUM_FAILURES": "a root's consecutive failed runs before it is suspended",
+    "FINALIZE": "makes the task its root's finalizer: it runs after the graph, also when a task failed",
+}
+_ROOT_ONLY = ("SCHEDULE", "TASK_AUTO_RETRY_ATTEMPTS", "SUSPEND_TASK_AFTER_NUM_FAILURES")
 
 
 def parse_pipe(rendered: str) -> PipeDef:
@@ -224,16 +244,39 @@ def parse_task(rendered: str) -> TaskDef:
     head_without_when = header[: when_match.start()] if when_match else header
     after_match = _AFTER.search(head_without_when)
     options = _options(head_without_when)
+    name = match.group("name").upper()
+    unknown = sorted(set(options) - set(TASK_OPTIONS))
+    if unknown:
+        raise SqlParseError(f"task {name}: options {unknown} are not understood (known: {', '.join(TASK_OPTIONS)})")
+    after = tuple(t.strip().upper() for t in after_match.group("tasks").split(",")) if after_match else ()
+    finalize = options.get("FINALIZE", "").upper() or None
+    misplaced = [key for key in _ROOT_ONLY if key in options] + (["WHEN"] if when and finalize else [])
+    if (after or finalize) and misplaced:
+        raise SqlParseError(f"task {name}: {', '.join(misplaced)} belong to a root task, not to a "
+                            f"{'finalizer' if finalize else 'child'}")
+    if after and finalize:
+        raise SqlParseError(f"task {name}: a finalizer (FINALIZE) has no AFTER")
     return TaskDef(
-        name=match.group("name").upper(),
+        name=name,
         warehouse=options.get("WAREHOUSE"),
         schedule=options.get("SCHEDULE"),
-        after=tuple(t.strip().upper() for t in after_match.group("tasks").split(",")) if after_match else (),
+        after=after,
         when=when,
         streams=tuple(s.upper() for s in _STREAM_HAS_DATA.findall(when or "")),
         body=match.group("body").strip(),
         options=options,
+        finalize=finalize,
+        retry_attempts=_count(name, options, "TASK_AUTO_RETRY_ATTEMPTS", 0),
+        suspend_after_failures=_count(name, options, "SUSPEND_TASK_AFTER_NUM_FAILURES", None),
     )
+
+
+def _count(task: str, options: dict[str, str], key: str, default: int | None) -> int | None:
+    if key not in options:
+        return default
+    if not options[key].isdigit():
+        raise SqlParseError(f"task {task}: {key} = {options[key]!r} is not a whole number")
+    return int(options[key])
 
 
 def streams_read_by(body: str, names) -> list[str]:

@@ -148,3 +148,14 @@ def test_a_local_table_older_than_its_file_is_reported_by_name(snow):
     snow.emulator.wh.execute("ALTER TABLE RAW.MOVIES DROP COLUMN EXTRA")
     with pytest.raises(StageError, match=r"010_raw_movies\.sql: .*RAW\.MOVIES predates .*missing EXTRA"):
         snow.emulator.apply_sql_tree()
+
+
+def test_the_batch_that_introduced_a_genre_does_not_depend_on_row_id_order(snow):
+    """Two batches in one stream slice name a new genre: the first batch is named, whatever ROW_IDs say."""
+    snow.write("b1", [movie("tt1", "2026-01-01 00:00:00", GENRES="Noir")], only=("movie_genres",))
+    snow.write("b2", [movie("tt2", "2026-01-01 00:00:00", GENRES="Noir")], only=("movie_genres",))
+    snow.load()
+    snow.emulator.wh.execute("UPDATE RAW.MOVIE_GENRES SET ROW_ID = 3 - ROW_ID")  # b2's row now has the lower id
+    assert [r[0] for r in snow.emulator.wh.execute("SELECT BATCH_ID FROM RAW.MOVIE_GENRES ORDER BY ROW_ID")] == ["b2", "b1"]
+    snow.emulator.run_tasks()
+    assert snow.scalar("SELECT FIRST_BATCH_ID FROM ANALYTICS.DIM_GENRE WHERE GENRE = 'Noir'") == "b1"

@@ -162,15 +162,18 @@ def test_each_stream_has_exactly_one_consuming_task():
         assert len(consumers) == 1, f"{stream} is read by {consumers}: a stream needs one consumer"
 
 
-def test_task_graph_has_one_root_and_known_parents():
+def test_task_graph_has_one_root_known_parents_and_a_finalizer():
     graph = tasks()
-    roots = [t for t in graph.values() if not t.after]
+    roots = [t for t in graph.values() if t.is_root]
     assert [r.name for r in roots] == ["ANALYTICS.MERGE_DIM_MOVIE"]
     (root,) = roots
     assert root.schedule and set(root.streams) == {sqlfiles.parse_stream(t).name for t in rendered("streams")}
+    assert root.retry_attempts > 0 and root.suspend_after_failures, "the root states its retries and suspension"
+    assert [t.name for t in graph.values() if t.finalize] == ["ANALYTICS.RECORD_MERGE_OUTCOME"]
     for task in graph.values():
         assert set(task.after) <= set(graph), f"{task.name}: unknown parent"
-        if task.after:
+        assert task.finalize in (None, root.name), f"{task.name}: finalizes an unknown root"
+        if not task.is_root:
             assert not task.schedule and not task.when, f"{task.name}: children run on their parents' schedule"
 
 
@@ -212,3 +215,12 @@ def test_the_pipes_and_streams_the_pipeline_names_exist():
     assert set(warehouse.DIM_MOVIE_STREAMS) <= streams
     body = tasks()["ANALYTICS.MERGE_DIM_MOVIE"].body
     assert sqlfiles.streams_read_by(body, warehouse.DIM_MOVIE_STREAMS) == list(warehouse.DIM_MOVIE_STREAMS)
+
+
+@pytest.mark.parametrize("task", sorted(tasks()), ids=str)
+def test_no_task_takes_row_id_for_an_order(task):
+    """ROW_ID is AUTOINCREMENT NOORDER on Snowflake: unique, but no arrival order. It may identify a raw
+    row; it must never decide which row wins (ORDER BY, MIN/MAX)."""
+    body = sqlglot.parse_one(tasks()[task].body, read="snowflake")
+    for node in body.find_all(exp.Ordered, exp.Max, exp.Min, exp.ArgMax, exp.ArgMin):
+        assert "ROW_ID" not in {c.name.upper() for c in node.find_all(exp.Column)}, f"{task}: {node.sql('snowflake')}"

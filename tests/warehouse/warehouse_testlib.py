@@ -138,9 +138,13 @@ class Snow:
     def load(self):
         return {name: self.emulator.run_pipe(name, self.store) for name in sorted(self.emulator.pipes)}
 
+    def write(self, batch_id: str, movies=(), deletes=(), rejected=(), only=()) -> dict[str, int]:
+        """One batch's archive files, not loaded yet."""
+        return write_batch(self.archive_dir, batch_id, movies, deletes, rejected, only)
+
     def run(self, batch_id: str, movies=(), deletes=(), rejected=(), only=()):
         """One batch through pipes, streams and tasks."""
-        write_batch(self.archive_dir, batch_id, movies, deletes, rejected, only)
+        self.write(batch_id, movies, deletes, rejected, only)
         return self.load(), self.emulator.run_tasks()
 
     def query(self, sql: str, params=None) -> list[dict]:
