@@ -310,10 +310,11 @@ class CloudHarness:
         while self.task_requests:
             task = self.task_requests.pop(0)
             scheduled = datetime.now(timezone.utc).isoformat()
-            if self.task_failure:
-                self.task_history.append({"NAME": task.split(".")[-1].upper(), "STATE": "FAILED",
-                                          "ERROR_MESSAGE": self.task_failure, "SCHEDULED_TIME": scheduled,
-                                          "ATTEMPT_NUMBER": 1})
+            if self.task_failure:  # every attempt the root's TASK_AUTO_RETRY_ATTEMPTS allows fails
+                attempts = 1 + self.emulator.tasks[task.upper()].retry_attempts
+                self.task_history += [{"NAME": task.split(".")[-1].upper(), "STATE": "FAILED",
+                                       "ERROR_MESSAGE": self.task_failure, "SCHEDULED_TIME": scheduled,
+                                       "ATTEMPT_NUMBER": n} for n in range(1, attempts + 1)]
                 continue
             before = self.emulator.last_graph_run
             try:
