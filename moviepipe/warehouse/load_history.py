@@ -58,7 +58,8 @@ def record_failure(wh, pipe: str, failure: FileLoad, digest: str | None, batch_i
 def recorded_failures(wh, pipe: str) -> dict[tuple[str, str | None], FileLoad]:
     """The pipe's refused files by (file name, content digest)."""
     return {(row["FILE_NAME"], row["CONTENT_MD5"]): FileLoad(
-        row["FILE_NAME"], LOAD_FAILED, row_parsed=int(row["ROWS_PARSED"] or 0), error_count=int(row["ERROR_COUNT"] or 0),
+        row["FILE_NAME"], LOAD_FAILED, row_parsed=int(row["ROWS_PARSED"] or 0),
+        error_count=int(row["ERROR_COUNT"] or 0),
         first_error_message=row["ERROR_MESSAGE"], first_error_line_number=row["ERROR_LINE"],
         first_error_column_name=row["ERROR_COLUMN"])
         for row in wh.query("SELECT * FROM OPS.LOAD_FAILURES WHERE PIPE_NAME = %s", (pipe,))}

@@ -107,7 +107,7 @@ class HarnessSnowflake(SnowflakeControl):
                  "table_name": f"{self.database}.{stream.table}", "source_type": "Table",
                  "base_tables": f"{self.database}.{stream.table}", "type": "DELTA",
                  "stale": "true" if name in self.harness.stale_streams else "false", "mode": "APPEND_ONLY",
-                 "stale_after": now - timedelta(days=1) if name in self.harness.stale_streams else now + timedelta(days=14),
+                 "stale_after": now + timedelta(days=-1 if name in self.harness.stale_streams else 14),
                  "invalid_reason": "N/A", "owner_role_type": "ROLE"}
                 for name, stream in sorted(self.harness.emulator.streams.items())]
 
@@ -282,7 +282,8 @@ class CloudHarness:
                 "FILE_NAME": load.file_name, "STAGE_LOCATION": f"s3://{NAMES['archive']}/",
                 "LAST_LOAD_TIME": now, "ROW_COUNT": load.row_count, "ROW_PARSED": load.row_parsed,
                 "FILE_SIZE": self.mirror.path(load.file_name).stat().st_size,
-                "FIRST_ERROR_MESSAGE": load.first_error_message, "FIRST_ERROR_LINE_NUMBER": load.first_error_line_number,
+                "FIRST_ERROR_MESSAGE": load.first_error_message,
+                "FIRST_ERROR_LINE_NUMBER": load.first_error_line_number,
                 "FIRST_ERROR_CHARACTER_POS": None, "FIRST_ERROR_COLUMN_NAME": load.first_error_column_name,
                 "ERROR_COUNT": load.error_count, "ERROR_LIMIT": 1,
                 "STATUS": "Loaded" if load.loaded else "Load failed",

@@ -73,9 +73,14 @@ def decided(snow: Snow, imdb_ids: list[str]) -> dict[str, list]:
     found = {}
     for table in ("DIM_MOVIE", "BRIDGE_MOVIE_GENRE", "BRIDGE_MOVIE_PERSON", "FACT_MOVIE_RATING"):
         rows = snow.query(f"SELECT * FROM ANALYTICS.{table} WHERE IMDB_ID IN ({marks})", tuple(imdb_ids))
-        found[table] = sorted(repr(sorted((k, v[3:] if k in ("IMDB_ID", "SOURCE_ID") and v else v) for k, v in row.items()
-                                          if k not in LOAD_COLUMNS)) for row in rows)
+        found[table] = sorted(repr(sorted((k, _without_copy(k, v)) for k, v in row.items() if k not in LOAD_COLUMNS))
+                              for row in rows)
     return found
+
+
+def _without_copy(column: str, value):
+    """IMDB_ID and SOURCE_ID without the copy's prefix (tt1.../1... and tt2.../2...)."""
+    return value[3:] if column in ("IMDB_ID", "SOURCE_ID") and value else value
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

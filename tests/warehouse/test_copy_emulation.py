@@ -34,7 +34,8 @@ def test_a_csv_field_loaded_into_a_variant_without_parse_json_is_a_json_string(t
     be kinder than Snowflake, or a pipe without PARSE_JSON would pass here and fail there."""
     text = sqlfiles.load("pipes")[0].path.read_text()
     assert "PARSE_JSON($42)" in text
-    warehouse, emulator = tree_with(tmp_path, "pipes", "010_raw_movies_pipe.sql", text.replace("PARSE_JSON($42)", "$42"))
+    warehouse, emulator = tree_with(tmp_path, "pipes", "010_raw_movies_pipe.sql",
+                                    text.replace("PARSE_JSON($42)", "$42"))
     try:
         emulator.apply_sql_tree()
         write_batch(tmp_path / "a", "b1", [movie("tt1", AT, EXTRA=EXTRA)], only=("movies",))
@@ -78,7 +79,8 @@ def test_titles_written_by_the_glue_writer_round_trip(snow, engine):
     session = transform_session(engine)
     types = movies_engine.api_for(session).T
     columns = contract.column_names("movies")
-    records = [movie(f"tt{n}", AT, TITLE=title, BATCH_ID="b1", SOURCE_FILE=MOVIES_CSV) for n, title in enumerate(titles)]
+    records = [movie(f"tt{n}", AT, TITLE=title, BATCH_ID="b1", SOURCE_FILE=MOVIES_CSV)
+               for n, title in enumerate(titles)]
     rows = [tuple(None if r[c] is None else str(r[c]) for c in columns) for r in records]
     schema = types.StructType([types.StructField(c, types.StringType(), True) for c in columns])
     movies_io.write_csv(session.createDataFrame(rows, schema), str(snow.archive_dir), MOVIES_CSV, order_by=["IMDB_ID"])

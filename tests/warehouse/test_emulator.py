@@ -156,6 +156,7 @@ def test_the_batch_that_introduced_a_genre_does_not_depend_on_row_id_order(snow)
     snow.write("b2", [movie("tt2", "2026-01-01 00:00:00", GENRES="Noir")], only=("movie_genres",))
     snow.load()
     snow.emulator.wh.execute("UPDATE RAW.MOVIE_GENRES SET ROW_ID = 3 - ROW_ID")  # b2's row now has the lower id
-    assert [r[0] for r in snow.emulator.wh.execute("SELECT BATCH_ID FROM RAW.MOVIE_GENRES ORDER BY ROW_ID")] == ["b2", "b1"]
+    by_row_id = [r[0] for r in snow.emulator.wh.execute("SELECT BATCH_ID FROM RAW.MOVIE_GENRES ORDER BY ROW_ID")]
+    assert by_row_id == ["b2", "b1"]
     snow.emulator.run_tasks()
     assert snow.scalar("SELECT FIRST_BATCH_ID FROM ANALYTICS.DIM_GENRE WHERE GENRE = 'Noir'") == "b1"

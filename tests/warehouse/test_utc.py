@@ -1,9 +1,10 @@
 """Audit timestamps are UTC whatever the session's time zone (Snowflake's default is America/Los_Angeles).
 
 The warehouse's TIMESTAMP_NTZ audit columns (LOADED_AT, UPDATED_AT, CREATED_AT, FAILED_AT, the
-emulator's offsets) are written with SYSDATE() or CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()), which are
-UTC; CURRENT_TIMESTAMP() cast to NTZ would store the session's wall clock. On fakesnow the session time zone is DuckDB's TimeZone setting (fakesnow does
-not implement ALTER SESSION SET TIMEZONE), so that is what the test changes.
+emulator's offsets) are written with SYSDATE() or CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()), which
+are UTC; CURRENT_TIMESTAMP() cast to NTZ would store the session's wall clock. On fakesnow the session
+time zone is DuckDB's TimeZone setting (fakesnow does not implement ALTER SESSION SET TIMEZONE), so that
+is what the test changes.
 """
 
 from __future__ import annotations

@@ -214,7 +214,8 @@ class CloudRuntime:
         if run["STATE"] == "SKIPPED":
             return TaskOutcome(task.name, False, reason="skipped (stream has no data)")
         attempts = f" (attempt {run['ATTEMPT_NUMBER']})" if int(run.get("ATTEMPT_NUMBER") or 1) > 1 else ""
-        raise StageError("merge", f"task {task.name} {run['STATE']}{attempts}: {run.get('ERROR_MESSAGE') or 'no message'}")
+        message = run.get("ERROR_MESSAGE") or "no message"
+        raise StageError("merge", f"task {task.name} {run['STATE']}{attempts}: {message}")
 
     def alert(self, subject: str, detail: dict) -> None:
         self.alerts.send(subject, detail)

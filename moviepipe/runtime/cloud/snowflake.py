@@ -118,7 +118,8 @@ class SnowflakeControl:
     def graph_streams(self, root: str) -> list[str]:
         """Every stream the graph's tasks read or test (what must not be stale when it runs)."""
         names = {s.name for s in self.streams}
-        found = {s for task in self.task_graph(root) for s in (*task.streams, *sqlfiles.streams_read_by(task.body, names))}
+        found = {stream for task in self.task_graph(root)
+                 for stream in (*task.streams, *sqlfiles.streams_read_by(task.body, names))}
         return sorted(found)
 
     @cached_property
@@ -220,8 +221,8 @@ def check_streams(control: SnowflakeControl, names: list[str]) -> None:
     stale = [name for name in names if str(shown[name.upper()].get("stale")).lower() == "true"]
     if stale:
         recreate = "; ".join(f"CREATE OR REPLACE STREAM {control.database}.{name} ON TABLE "
-                             f"{control.database}.{tables.get(name, '<table>')} APPEND_ONLY = TRUE SHOW_INITIAL_ROWS = TRUE"
-                             for name in stale)
+                             f"{control.database}.{tables.get(name, '<table>')} "
+                             "APPEND_ONLY = TRUE SHOW_INITIAL_ROWS = TRUE" for name in stale)
         since = ", ".join(f"{name} (stale after {shown[name.upper()].get('stale_after')})" for name in stale)
         raise StageError("merge", f"stale streams: {since}: the rows they had not handed over can no longer be read, "
                                   f"so merging would miss them. Recover: {recreate} (each then returns its whole table "
@@ -231,4 +232,5 @@ def check_streams(control: SnowflakeControl, names: list[str]) -> None:
     for name in names:
         stale_after = shown[name.upper()].get("stale_after")
         if isinstance(stale_after, datetime) and stale_after.astimezone(timezone.utc) < soon:
-            logging.getLogger(__name__).warning("stream %s becomes stale at %s unless it is consumed", name, stale_after)
+            logging.getLogger(__name__).warning("stream %s becomes stale at %s unless it is consumed", name,
+                                                stale_after)
