@@ -17,7 +17,6 @@ lists (archive), so they cannot drift from what is actually written.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import pulumi
@@ -27,6 +26,7 @@ from infra import iam, ingest
 from infra.settings import GLUE_WORKER_VCPUS, REPO_ROOT, Settings
 from infra.storage import GLUE_STAGING_PREFIX, DataLake
 from moviepipe.contract import archive as archive_contract
+from moviepipe.warehouse import sqlfiles
 
 GLUE_VERSION = "5.0"
 ENTRY_SCRIPT = "movies_job.py"
@@ -50,11 +50,8 @@ def _md5(path: Path) -> str:
 
 
 def copy_columns(copy_statement: str) -> list[str]:
-    """Column list of ``COPY INTO <table> (<cols>) FROM ...`` in file order."""
-    match = re.search(r"COPY\s+INTO\s+[\w.$]+\s*\((?P<cols>[^)]*)\)", copy_statement, re.IGNORECASE)
-    if not match:
-        raise ValueError("COPY statement has no explicit column list")
-    return [c.strip().lower() for c in match.group("cols").split(",") if c.strip()]
+    """The archive CSV's columns in file order: the COPY's columns loaded from $1..$n (not METADATA$)."""
+    return [c.lower() for c in sqlfiles.file_columns(copy_statement)]
 
 
 def shuffle_partitions(worker_type: str, workers: int) -> int:

@@ -49,6 +49,8 @@ class SnowflakeSettings:
     private_key_passphrase: pulumi.Output[str] | None
     password: pulumi.Output[str] | None
     protect_data: bool
+    task_compute: str = "warehouse"  # warehouse | serverless (snowflakeTaskCompute)
+    task_trigger: str = "schedule"  # schedule | stream (snowflakeTaskTrigger)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,14 @@ def _glue_worker_type(config: pulumi.Config) -> str:
     return worker_type
 
 
+def _choice(config: pulumi.Config, key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = (config.get(key) or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"{config.name}:{key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def load() -> Settings:
     """Read and check the whole stack configuration (``moviepipe:*`` keys)."""
     config = pulumi.Config()
@@ -140,6 +150,8 @@ def load() -> Settings:
         private_key_passphrase=_secret(config, "snowflakePrivateKeyPassphrase"),
         password=_secret(config, "snowflakePassword"),
         protect_data=config.get_bool("protectData", True),
+        task_compute=_choice(config, "snowflakeTaskCompute", ("warehouse", "serverless")),
+        task_trigger=_choice(config, "snowflakeTaskTrigger", ("schedule", "stream")),
     )
     if (snowflake.private_key is None) == (snowflake.password is None):
         raise ConfigError("set exactly one of moviepipe:snowflakePrivateKey (key pair, preferred) "

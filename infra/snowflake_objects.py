@@ -8,7 +8,12 @@ decides which Pulumi resource carries it:
 - stages -> ``StageExternalS3`` on the archive bucket through the storage integration;
 - pipes -> ``Pipe`` (auto-ingest; its ``notification_channel`` is the SQS queue the
   archive bucket notifies, see ``snowpipe_wiring.py``);
-- streams -> ``StreamOnTable``; tasks -> ``Task`` (started).
+- streams -> ``StreamOnTable``; tasks -> ``Task`` (started), every option of the file mapped to
+  its provider argument (``task_arguments``), session TIMEZONE = UTC. Two stack options change how
+  the graph runs without changing its SQL: ``snowflakeTaskCompute: serverless`` drops WAREHOUSE
+  and lets Snowflake manage the compute (USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE =
+  ``snowflakeWarehouseSize``); ``snowflakeTaskTrigger: stream`` drops the root's SCHEDULE, making
+  it a triggered task that runs when its WHEN streams have data.
 
 Kinds are applied in ``sqlfiles.KIND_ORDER``; each resource depends on every
 resource of the earlier kinds, so a new file of any kind needs no code change.
@@ -33,8 +38,9 @@ from moviepipe.warehouse import sqlfiles
 EXECUTE_KINDS = ("databases", "schemas", "file_formats", "tables", "views")
 PROTECTED_KINDS = ("databases", "schemas", "tables")
 ARCHIVE_URL_PLACEHOLDER = "s3://archive-bucket/"
-#: Task options in a task file that this module maps to provider arguments.
-TASK_OPTIONS = {"WAREHOUSE", "SCHEDULE"}
+#: Task options in a task file that this module maps to provider arguments (task_arguments).
+TASK_OPTIONS = {"WAREHOUSE", "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE", "SCHEDULE", "TASK_AUTO_RETRY_ATTEMPTS",
+                "SUSPEND_TASK_AFTER_NUM_FAILURES", "FINALIZE"}
 
 
 def render_values(settings: Settings, storage_integration: str, archive_url: str = ARCHIVE_URL_PLACEHOLDER) -> dict:
@@ -69,6 +75,7 @@ class SnowflakeObjects(pulumi.ComponentResource):
         super().__init__("moviepipe:snowflake:SnowflakeObjects", name, None, opts)
         sf = settings.snowflake
         self._provider = provider
+        self._settings = sf
         self._protect_data = sf.protect_data
         self.database = sf.database
         self.schemas = sqltext.schema_names()
@@ -149,16 +156,10 @@ class SnowflakeObjects(pulumi.ComponentResource):
             if unknown:
                 raise sqltext.SqlShapeError(f"{obj.file.path.name}: task options {sorted(unknown)} are not mapped "
                                             "to the Task resource; add them in infra/snowflake_objects.py")
-            schedule = sqltext.schedule_args(task_def.schedule)
             task = snowflake.Task(
-                rname, database=db, schema=obj.schema, name=obj.object_name,
-                warehouse=task_def.warehouse, started=True,
-                schedule=snowflake.TaskScheduleArgs(**schedule) if schedule else None,
-                afters=[sqltext.quoted(db, after) for after in task_def.after] or None,
-                when=self._q(task_def.when) if task_def.when else None,
-                sql_statement=self._q(task_def.body),
-                error_integration=notification_integration,
-                opts=self._opts(depends))
+                rname, database=db, schema=obj.schema, name=obj.object_name, started=True,
+                sql_statement=self._q(task_def.body), error_integration=notification_integration,
+                **task_arguments(task_def, self._settings, db, self._q), opts=self._opts(depends))
             self.tasks[obj.name] = task
             return task
         raise sqltext.SqlShapeError(f"no resource mapping for SQL kind {kind!r}")
@@ -168,3 +169,32 @@ class SnowflakeObjects(pulumi.ComponentResource):
 
     def fqn(self, name: str) -> str:
         return sqltext.quoted(self.database, name)
+
+
+def task_arguments(task_def: sqlfiles.TaskDef, sf, database: str, qualify) -> dict:
+    """The Task resource's arguments for a task file, under the stack's compute and trigger options."""
+    arguments: dict = {"timezone": "UTC"}  # the SQL writes UTC itself; this keeps the session's clock UTC too
+    if sf.task_compute == "serverless":
+        arguments["user_task_managed_initial_warehouse_size"] = (
+            task_def.options.get("USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE") or sf.warehouse_size)
+    else:
+        arguments["warehouse"] = task_def.warehouse
+        if "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE" in task_def.options:
+            raise sqltext.SqlShapeError(f"task {task_def.name}: USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE needs "
+                                        "moviepipe:snowflakeTaskCompute serverless")
+    schedule = sqltext.schedule_args(task_def.schedule)
+    if schedule and not (sf.task_trigger == "stream" and task_def.when):
+        arguments["schedule"] = snowflake.TaskScheduleArgs(**schedule)
+    if task_def.is_root and sf.task_trigger == "stream" and not task_def.when:
+        raise sqltext.SqlShapeError(f"task {task_def.name}: a triggered root needs WHEN SYSTEM$STREAM_HAS_DATA(...)")
+    if task_def.after:
+        arguments["afters"] = [sqltext.quoted(database, after) for after in task_def.after]
+    if task_def.when:
+        arguments["when"] = qualify(task_def.when)
+    if task_def.finalize:
+        arguments["finalize"] = sqltext.quoted(database, task_def.finalize)
+    if "TASK_AUTO_RETRY_ATTEMPTS" in task_def.options:
+        arguments["task_auto_retry_attempts"] = task_def.retry_attempts
+    if task_def.suspend_after_failures is not None:
+        arguments["suspend_task_after_num_failures"] = task_def.suspend_after_failures
+    return arguments

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     unzip_timeout: float = Field(default=900, gt=0)
     transform_timeout: float = Field(default=3600, gt=0)
     load_timeout: float = Field(default=900, gt=0)
+    #: A batch file Snowpipe has no load record of after this long gets one ALTER PIPE ... REFRESH.
+    load_refresh_after: float = Field(default=180, gt=0)
     merge_timeout: float = Field(default=900, gt=0)
     poll_initial: float = Field(default=2.0, gt=0)
     poll_max: float = Field(default=30.0, gt=0)

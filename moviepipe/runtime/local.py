@@ -150,7 +150,7 @@ class LocalRuntime:
                                           require_manifest=True)
 
     def load(self) -> list:
-        return [self.snowflake.run_pipe(name, self.archive) for name in sorted(self.snowflake.pipes)]
+        return self.snowflake.run_pipes(self.archive)
 
     def merge(self) -> list:
         return self.snowflake.run_tasks()

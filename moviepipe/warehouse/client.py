@@ -81,9 +81,6 @@ def local_warehouse(folder: Path, database: str, nop_regexes: list[str] | None =
     import fakesnow
     import snowflake.connector
 
-    from moviepipe.warehouse import fakesnow_compat
-
-    fakesnow_compat.apply()
     folder.mkdir(parents=True, exist_ok=True)
     stack = contextlib.ExitStack()
     try:

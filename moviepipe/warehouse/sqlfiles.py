@@ -102,7 +102,10 @@ _TASK = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _COPY_TARGET = re.compile(r"COPY\s+INTO\s+(?P<table>[\w.$]+)", re.IGNORECASE)
-_COPY_FROM = re.compile(r"\bFROM\s+@(?P<stage>[\w.$]+)(?P<path>/[^\s]*)?", re.IGNORECASE)
+_COPY_FROM = re.compile(r"\bFROM\s+@(?P<stage>[\w.$]+)(?P<path>/[^\s)]*)?", re.IGNORECASE)
+_COPY_COLUMNS = re.compile(r"COPY\s+INTO\s+[\w.$]+\s*\((?P<columns>[^)]*)\)", re.IGNORECASE)
+_COPY_SELECT = re.compile(r"\bFROM\s*\(\s*SELECT\s+(?P<items>.*?)\s+FROM\s+@", re.IGNORECASE | re.DOTALL)
+_COPY_FIELD = re.compile(r"^(?:\w+\(\s*)?\$(?P<n>\d+)(?:\s*\))?$")
 _OPTION = re.compile(r"(?P<key>[A-Z_]+)\s*=\s*(?P<value>'[^']*'|[\w.$]+)", re.IGNORECASE)
 _WHEN = re.compile(r"\bWHEN\s+(?P<condition>.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _STREAM_HAS_DATA = re.compile(r"SYSTEM\$STREAM_HAS_DATA\(\s*'(?P<stream>[\w.$]+)'\s*\)", re.IGNORECASE)
@@ -125,6 +128,7 @@ class PipeDef:
     target_table: str
     stage: str
     stage_path: str
+    file_columns: tuple[str, ...] = ()  # the columns the file's fields load, in field order
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,26 @@ class TaskDef:
     streams: tuple[str, ...]
     body: str
     options: dict[str, str] = field(default_factory=dict)
+    finalize: str | None = None  # the root task this finalizer task belongs to
+    retry_attempts: int = 0  # TASK_AUTO_RETRY_ATTEMPTS (a root's): retries of a failed graph run
+    suspend_after_failures: int | None = None  # SUSPEND_TASK_AFTER_NUM_FAILURES (a root's); None: unset
+
+    @property
+    def is_root(self) -> bool:
+        return not self.after and not self.finalize
+
+
+#: Task options a file may state: each is understood by the local emulator (or has no local
+#: meaning: compute) and mapped by infra/snowflake_objects.py. Anything else is refused.
+TASK_OPTIONS = {
+    "WAREHOUSE": "compute: the warehouse a task runs on (no local meaning)",
+    "USER_TASK_MANAGED_INITIAL_WAREHOUSE_SIZE": "compute: a serverless task's first size (no local meaning)",
+    "SCHEDULE": "when a root runs (locally: once per pipeline run)",
+    "TASK_AUTO_RETRY_ATTEMPTS": "a root's retries of a failed graph run, from the failed task",
+    "SUSPEND_TASK_AFTER_NUM_FAILURES": "a root's consecutive failed runs before it is suspended",
+    "FINALIZE": "makes the task its root's finalizer: it runs after the graph, also when a task failed",
+}
+_ROOT_ONLY = ("SCHEDULE", "TASK_AUTO_RETRY_ATTEMPTS", "SUSPEND_TASK_AFTER_NUM_FAILURES")
 
 
 def parse_pipe(rendered: str) -> PipeDef:
@@ -163,7 +187,34 @@ def parse_pipe(rendered: str) -> PipeDef:
         target_table=target.group("table").upper(),
         stage=source.group("stage").upper(),
         stage_path=(source.group("path") or "/"),
+        file_columns=file_columns(body),
     )
+
+
+def file_columns(copy_statement: str) -> tuple[str, ...]:
+    """The target columns a COPY loads from the file's fields, in field order ($1, $2, ...): the
+    columns of the CSV itself. In a COPY transformation the columns fed by ``METADATA$...`` are not
+    in the file; without a transformation every listed column is a field."""
+    listed = _COPY_COLUMNS.search(copy_statement)
+    if not listed:
+        raise SqlParseError("COPY statement has no explicit column list")
+    columns = [c.strip().upper() for c in listed.group("columns").split(",") if c.strip()]
+    select = _COPY_SELECT.search(copy_statement)
+    if not select:
+        return tuple(columns)
+    items = [item.strip() for item in select.group("items").split(",")]
+    if len(items) != len(columns):
+        raise SqlParseError(f"COPY lists {len(columns)} columns but selects {len(items)} values")
+    fields: dict[int, str] = {}
+    for column, item in zip(columns, items):
+        field_ref = _COPY_FIELD.match(item)
+        if field_ref:
+            fields[int(field_ref.group("n"))] = column
+        elif not item.upper().startswith("METADATA$"):
+            raise SqlParseError(f"COPY column {column}: {item!r} is neither $n, FUNCTION($n) nor METADATA$...")
+    if sorted(fields) != list(range(1, len(fields) + 1)):
+        raise SqlParseError(f"COPY reads fields {sorted(fields)}: expected $1..${len(fields)}, each once")
+    return tuple(fields[n] for n in sorted(fields))
 
 
 def parse_stream(rendered: str) -> StreamDef:
@@ -193,16 +244,39 @@ def parse_task(rendered: str) -> TaskDef:
     head_without_when = header[: when_match.start()] if when_match else header
     after_match = _AFTER.search(head_without_when)
     options = _options(head_without_when)
+    name = match.group("name").upper()
+    unknown = sorted(set(options) - set(TASK_OPTIONS))
+    if unknown:
+        raise SqlParseError(f"task {name}: options {unknown} are not understood (known: {', '.join(TASK_OPTIONS)})")
+    after = tuple(t.strip().upper() for t in after_match.group("tasks").split(",")) if after_match else ()
+    finalize = options.get("FINALIZE", "").upper() or None
+    misplaced = [key for key in _ROOT_ONLY if key in options] + (["WHEN"] if when and finalize else [])
+    if (after or finalize) and misplaced:
+        raise SqlParseError(f"task {name}: {', '.join(misplaced)} belong to a root task, not to a "
+                            f"{'finalizer' if finalize else 'child'}")
+    if after and finalize:
+        raise SqlParseError(f"task {name}: a finalizer (FINALIZE) has no AFTER")
     return TaskDef(
-        name=match.group("name").upper(),
+        name=name,
         warehouse=options.get("WAREHOUSE"),
         schedule=options.get("SCHEDULE"),
-        after=tuple(t.strip().upper() for t in after_match.group("tasks").split(",")) if after_match else (),
+        after=after,
         when=when,
         streams=tuple(s.upper() for s in _STREAM_HAS_DATA.findall(when or "")),
         body=match.group("body").strip(),
         options=options,
+        finalize=finalize,
+        retry_attempts=_count(name, options, "TASK_AUTO_RETRY_ATTEMPTS", 0),
+        suspend_after_failures=_count(name, options, "SUSPEND_TASK_AFTER_NUM_FAILURES", None),
     )
+
+
+def _count(task: str, options: dict[str, str], key: str, default: int | None) -> int | None:
+    if key not in options:
+        return default
+    if not options[key].isdigit():
+        raise SqlParseError(f"task {task}: {key} = {options[key]!r} is not a whole number")
+    return int(options[key])
 
 
 def streams_read_by(body: str, names) -> list[str]:

@@ -55,5 +55,5 @@ CREATE TABLE IF NOT EXISTS ANALYTICS.DIM_MOVIE (
 
     -- lineage: the batch whose record (or delete) made this version
     BATCH_ID            VARCHAR NOT NULL,
-    UPDATED_AT          TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()
+    UPDATED_AT          TIMESTAMP_NTZ DEFAULT SYSDATE()
 )

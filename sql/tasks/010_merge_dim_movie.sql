@@ -6,8 +6,8 @@
 -- incoming events are laid on one time line (event time = LAST_UPDATED, or
 -- DELETED_AT for a delete), and the versions are recomputed from it:
 --   * duplicates: one event per movie and instant. Inside one slice a delete beats a
---     record, and among records the greater CHANGE_HASH, then TYPE1_HASH, wins (row
---     order inside a file is no arrival order, so the pick must not depend on it);
+--     record, and among records the greater CHANGE_HASH, then TYPE1_HASH, wins (content
+--     decides, not the order rows arrived in); identical events tie-break on arrival;
 --   * an incoming event at the instant of a stored version replaces that version in
 --     place (later arrival wins), unless it says the same thing (replay: no-op);
 --   * a new event that says what the version before it says (same CHANGE_HASH and
@@ -20,9 +20,22 @@
 --     written to every version of the movie.
 -- Stored versions are never deleted, so fact rows keep their MOVIE_KEY.
 -- Only rows whose stored values change reach the MERGE.
+-- Audit times are UTC whatever the session's TIMEZONE (Snowflake's default is
+-- America/Los_Angeles): CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ, the
+-- same instant as SYSDATE() (which the table defaults use; fakesnow's MERGE evaluates
+-- SYSDATE() in the session's zone, so the merges spell it out).
+-- Hardening, stated on the root (both apply to the whole graph): a failed graph run is
+-- retried twice from the task that failed (safe: a stream offset moves only when its
+-- merge commits, and the merges ignore replays); after 6 consecutive failed runs the
+-- root is suspended instead of failing every 5 minutes (alerts go out through the
+-- error integration; resume with ALTER TASK ... RESUME once fixed). The finalizer
+-- (100_record_merge_outcome.sql) records each graph run's outcome in OPS.TASK_GRAPH_RUNS.
+-- The stack can make the graph serverless or triggered (infra/snowflake_objects.py).
 CREATE OR REPLACE TASK ANALYTICS.MERGE_DIM_MOVIE
     WAREHOUSE = {{ warehouse }}
     SCHEDULE = '5 MINUTE'
+    TASK_AUTO_RETRY_ATTEMPTS = 2
+    SUSPEND_TASK_AFTER_NUM_FAILURES = 6
     WHEN SYSTEM$STREAM_HAS_DATA('RAW.MOVIES_STREAM')
       OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIE_DELETES_STREAM')
       OR SYSTEM$STREAM_HAS_DATA('RAW.MOVIES_BOX_OFFICE_STREAM')
@@ -36,10 +49,13 @@ MERGE INTO ANALYTICS.DIM_MOVIE AS target
 USING (
     WITH source_records AS (
         SELECT
-            -- keys and arrival
+            -- keys and arrival: ROW_ID identifies a raw row (NOORDER: no order); arrival
+            -- order is BATCH_ID, STAGED_FILE, STAGED_FILE_ROW_NUMBER
             IMDB_ID,
             ROW_ID,
             BATCH_ID,
+            STAGED_FILE,
+            STAGED_FILE_ROW_NUMBER,
             LAST_UPDATED,
 
             -- versioned content: type-2 attributes, derived attributes, their hash
@@ -80,6 +96,8 @@ USING (
             IMDB_ID,
             ROW_ID,
             BATCH_ID,
+            STAGED_FILE,
+            STAGED_FILE_ROW_NUMBER,
             DELETED_AT
         FROM RAW.MOVIE_DELETES_STREAM
     ),
@@ -87,16 +105,19 @@ USING (
     incoming_events AS (
         SELECT *
         FROM (
-            SELECT IMDB_ID, LAST_UPDATED AS EVENT_AT, FALSE AS IS_DELETED, CHANGE_HASH, ROW_ID, BATCH_ID
+            SELECT IMDB_ID, LAST_UPDATED AS EVENT_AT, FALSE AS IS_DELETED, CHANGE_HASH, ROW_ID, BATCH_ID,
+                STAGED_FILE, STAGED_FILE_ROW_NUMBER
             FROM source_records
 
             UNION ALL
 
-            SELECT IMDB_ID, DELETED_AT AS EVENT_AT, TRUE AS IS_DELETED, NULL AS CHANGE_HASH, ROW_ID, BATCH_ID
+            SELECT IMDB_ID, DELETED_AT AS EVENT_AT, TRUE AS IS_DELETED, NULL AS CHANGE_HASH, ROW_ID, BATCH_ID,
+                STAGED_FILE, STAGED_FILE_ROW_NUMBER
             FROM source_deletes
         ) AS events
         QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY IMDB_ID, EVENT_AT ORDER BY IS_DELETED DESC, CHANGE_HASH DESC NULLS LAST, ROW_ID DESC
+            PARTITION BY IMDB_ID, EVENT_AT
+            ORDER BY IS_DELETED DESC, CHANGE_HASH DESC NULLS LAST, BATCH_ID DESC, STAGED_FILE DESC, STAGED_FILE_ROW_NUMBER DESC
         ) = 1
     ),
 
@@ -228,14 +249,16 @@ USING (
     type1_candidates AS (
         SELECT
             IMDB_ID, PLOT, POSTER, AWARDS, WEBSITE, OSCARS, DVD, TYPE1_HASH,
-            LAST_UPDATED AS TYPE1_UPDATED_AT, 1 AS ARRIVED, CHANGE_HASH, ROW_ID
+            LAST_UPDATED AS TYPE1_UPDATED_AT, 1 AS ARRIVED, CHANGE_HASH,
+            BATCH_ID, STAGED_FILE, STAGED_FILE_ROW_NUMBER
         FROM source_records
 
         UNION ALL
 
         SELECT
             IMDB_ID, PLOT, POSTER, AWARDS, WEBSITE, OSCARS, DVD, TYPE1_HASH,
-            TYPE1_UPDATED_AT, 0 AS ARRIVED, CHANGE_HASH, 0 AS ROW_ID
+            TYPE1_UPDATED_AT, 0 AS ARRIVED, CHANGE_HASH,
+            NULL AS BATCH_ID, NULL AS STAGED_FILE, NULL AS STAGED_FILE_ROW_NUMBER
         FROM stored_versions
         WHERE IS_CURRENT
     ),
@@ -245,7 +268,8 @@ USING (
         FROM type1_candidates
         QUALIFY ROW_NUMBER() OVER (
             PARTITION BY IMDB_ID
-            ORDER BY TYPE1_UPDATED_AT DESC NULLS LAST, ARRIVED DESC, CHANGE_HASH DESC NULLS LAST, TYPE1_HASH DESC NULLS LAST, ROW_ID DESC
+            ORDER BY TYPE1_UPDATED_AT DESC NULLS LAST, ARRIVED DESC, CHANGE_HASH DESC NULLS LAST, TYPE1_HASH DESC NULLS LAST,
+                BATCH_ID DESC, STAGED_FILE DESC, STAGED_FILE_ROW_NUMBER DESC
         ) = 1
     ),
 
@@ -332,7 +356,7 @@ WHEN MATCHED AND incoming.MERGE_ACTION = 'TYPE1' THEN UPDATE SET
     DVD = incoming.DVD,
     TYPE1_HASH = incoming.TYPE1_HASH,
     TYPE1_UPDATED_AT = incoming.TYPE1_UPDATED_AT,
-    UPDATED_AT = CURRENT_TIMESTAMP()
+    UPDATED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
 WHEN MATCHED THEN UPDATE SET
     SOURCE_ID = incoming.SOURCE_ID,
     TITLE = incoming.TITLE,
@@ -366,7 +390,7 @@ WHEN MATCHED THEN UPDATE SET
     IS_CURRENT = incoming.IS_CURRENT,
     IS_DELETED = incoming.IS_DELETED,
     BATCH_ID = incoming.BATCH_ID,
-    UPDATED_AT = CURRENT_TIMESTAMP()
+    UPDATED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
 WHEN NOT MATCHED THEN INSERT (
     IMDB_ID, SOURCE_ID,
     TITLE, TYPE, YEAR, YEAR_END, RATED, RELEASED, RELEASED_PRECISION, RUNTIME_MINUTES, GENRES,

@@ -10,17 +10,21 @@ USING (
         SELECT
             GENRE,
             BATCH_ID,
-            ROW_ID
+            STAGED_FILE,
+            STAGED_FILE_ROW_NUMBER
         FROM RAW.MOVIE_GENRES_DIM_STREAM
     ),
 
     final AS (
-        -- one row per name: the first arrival names the batch that introduced it
+        -- one row per name: the first arrival (least batch id - they sort by their watermark -
+        -- then file and row) names the batch that introduced it; never ROW_ID, which is NOORDER
         SELECT
             GENRE,
             BATCH_ID AS FIRST_BATCH_ID
         FROM source
-        QUALIFY ROW_NUMBER() OVER (PARTITION BY GENRE ORDER BY ROW_ID) = 1
+        QUALIFY ROW_NUMBER() OVER (
+            PARTITION BY GENRE ORDER BY BATCH_ID, STAGED_FILE, STAGED_FILE_ROW_NUMBER
+        ) = 1
     )
 
     SELECT * FROM final

@@ -1,7 +1,7 @@
 -- Keeps ANALYTICS.BRIDGE_MOVIE_PERSON equal to each movie's latest directors / writers / cast list.
 -- The rows of one movie record share its LAST_UPDATED and BATCH_ID: together they are
 -- the list. Per movie, the newest list in this slice (at the same instant the later
--- arrival) replaces the stored one unless the stored one is newer: rows it no longer
+-- batch's: batch ids sort by their watermark) replaces the stored one unless the stored one is newer: rows it no longer
 -- has are deleted, new ones inserted, moved ones updated. A replayed list changes
 -- nothing. Limitation: a record with an empty list writes no rows, so the stored list
 -- stays until a non-empty one arrives (see docs/bi.md).
@@ -19,7 +19,8 @@ USING (
             ORDINAL,
             LAST_UPDATED,
             BATCH_ID,
-            ROW_ID
+            STAGED_FILE,
+            STAGED_FILE_ROW_NUMBER
         FROM RAW.MOVIE_PEOPLE_BRIDGE_STREAM
     ),
 
@@ -27,8 +28,7 @@ USING (
         SELECT
             IMDB_ID,
             LAST_UPDATED,
-            BATCH_ID,
-            MAX(ROW_ID) AS ARRIVAL
+            BATCH_ID
         FROM source
         GROUP BY IMDB_ID, LAST_UPDATED, BATCH_ID
     ),
@@ -50,7 +50,7 @@ USING (
         WHERE stored_lists.IMDB_ID IS NULL
            OR lists.LAST_UPDATED >= stored_lists.LIST_UPDATED_AT
         QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY lists.IMDB_ID ORDER BY lists.LAST_UPDATED DESC, lists.ARRIVAL DESC
+            PARTITION BY lists.IMDB_ID ORDER BY lists.LAST_UPDATED DESC, lists.BATCH_ID DESC
         ) = 1
     ),
 
@@ -71,7 +71,8 @@ USING (
         INNER JOIN ANALYTICS.DIM_PERSON AS names
             ON names.PERSON_NAME = source.PERSON_NAME
         QUALIFY ROW_NUMBER() OVER (
-            PARTITION BY source.IMDB_ID, source.ROLE, names.PERSON_KEY ORDER BY source.ORDINAL, source.ROW_ID DESC
+            PARTITION BY source.IMDB_ID, source.ROLE, names.PERSON_KEY
+            ORDER BY source.ORDINAL, source.STAGED_FILE DESC, source.STAGED_FILE_ROW_NUMBER DESC
         ) = 1
     ),
 
@@ -113,6 +114,6 @@ WHEN MATCHED AND (
     ORDINAL = incoming.ORDINAL,
     LIST_UPDATED_AT = incoming.LIST_UPDATED_AT,
     BATCH_ID = incoming.BATCH_ID,
-    UPDATED_AT = CURRENT_TIMESTAMP()
+    UPDATED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
 WHEN NOT MATCHED AND incoming.MERGE_ACTION = 'UPSERT' THEN INSERT (IMDB_ID, ROLE, PERSON_KEY, ORDINAL, LIST_UPDATED_AT, BATCH_ID)
 VALUES (incoming.IMDB_ID, incoming.ROLE, incoming.PERSON_KEY, incoming.ORDINAL, incoming.LIST_UPDATED_AT, incoming.BATCH_ID)

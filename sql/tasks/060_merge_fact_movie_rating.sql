@@ -1,7 +1,7 @@
 -- Rating snapshots into FACT_MOVIE_RATING, one row per movie x source x snapshot date.
 -- Runs after the DIM_MOVIE merge, so the version valid at the snapshot exists.
 -- Idempotent on the grain: a replay matches and changes nothing; a newer record of
--- the same day updates the row (at the same instant the later arrival wins); an
+-- the same day updates the row (at the same instant the later batch wins); an
 -- older one is ignored; a newer day adds a row.
 CREATE OR REPLACE TASK ANALYTICS.MERGE_FACT_MOVIE_RATING
     WAREHOUSE = {{ warehouse }}
@@ -18,7 +18,8 @@ USING (
             VOTES,
             LAST_UPDATED,
             BATCH_ID,
-            ROW_ID
+            STAGED_FILE,
+            STAGED_FILE_ROW_NUMBER
         FROM RAW.MOVIE_RATINGS_STREAM
     ),
 
@@ -29,7 +30,7 @@ USING (
         FROM source
         QUALIFY ROW_NUMBER() OVER (
             PARTITION BY IMDB_ID, RATING_SOURCE, TO_DATE(LAST_UPDATED)
-            ORDER BY LAST_UPDATED DESC, ROW_ID DESC
+            ORDER BY LAST_UPDATED DESC, BATCH_ID DESC, STAGED_FILE DESC, STAGED_FILE_ROW_NUMBER DESC
         ) = 1
     ),
 
@@ -80,7 +81,7 @@ WHEN MATCHED AND incoming.SNAPSHOT_AT >= target.SNAPSHOT_AT AND (
     VOTES = incoming.VOTES,
     RAW_VALUE = incoming.RAW_VALUE,
     BATCH_ID = incoming.BATCH_ID,
-    UPDATED_AT = CURRENT_TIMESTAMP()
+    UPDATED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
 WHEN NOT MATCHED THEN INSERT (
     MOVIE_KEY, RATING_SOURCE_KEY, DATE_KEY,
     IMDB_ID, RATING_SOURCE, SNAPSHOT_DATE, SNAPSHOT_AT,

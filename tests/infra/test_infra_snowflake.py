@@ -85,8 +85,8 @@ def test_streams_and_tasks_come_from_their_files(stack):
         assert task.inputs["started"] is True
         assert task.inputs["warehouse"] == WAREHOUSE == stack.exports["snowflakeWarehouse"]
         assert task.inputs["errorIntegration"] == stack.exports["snowflakeNotificationIntegration"]
-        if task_def.after:  # a child: runs after its parents, no schedule or condition of its own
-            assert task.inputs["afters"] == [sqltext.quoted(DB, a) for a in task_def.after]
+        if task_def.after or task_def.finalize:  # a child or the finalizer: no schedule or condition of its own
+            assert task.inputs.get("afters") == ([sqltext.quoted(DB, a) for a in task_def.after] or None)
             assert "schedule" not in task.inputs and "when" not in task.inputs
         else:
             assert unqualified(task.inputs["when"]) == task_def.when

@@ -135,12 +135,10 @@ def _source_answer_artifacts():
             any_=["moviepipe-source-answers"])))
 
 
-@pytest.mark.xfail(strict=True, reason="needs the pipe's PARSE_JSON (sf)")
 def test_the_movies_pipe_parses_extra_so_snowflake_keeps_json_values():
     """The Glue job writes EXTRA as JSON text with typed values (tests/glue/test_extra_json.py). On Snowflake
     the movies pipe parses that column (PARSE_JSON) so EXTRA:Ratings[0]:Value works without relying on a CSV
-    field turning into an object by itself. Locally fakesnow casts the text to JSON on its own, which is why
-    the end-to-end check above already passes here; this test flips when the pipe carries the PARSE_JSON."""
+    field turning into an object by itself; the local emulator runs that same COPY transformation."""
     (pipe,) = [f for f in sqlfiles.load("pipes") if f.name == "010_raw_movies_pipe"]
     copy = sqlfiles.parse_pipe(pipe.render(database="MOVIEPIPE", archive_url="file:///x/", stage_options="",
                                            warehouse="WH")).copy_statement

@@ -15,9 +15,16 @@ What is real here and what the harness plays:
     go to the moto archive bucket, then the run is set to SUCCEEDED, or to a scripted FAILED
     with an ErrorMessage;
   * Snowpipe: archive notifications are read from SQS, the objects copied to a local mirror,
-    and ``LocalSnowflake.run_pipe`` runs the pipes' own COPY on them into fakesnow;
+    and ``LocalSnowflake.run_pipe`` runs the pipes' own COPY on them into fakesnow; each file it
+    loads or refuses becomes a COPY_HISTORY row (Snowflake's column names and status texts);
+    ``ALTER PIPE ... REFRESH PREFIX`` copies the files under the prefix that the pipe has not
+    processed and answers ``File``/``Status`` rows. ``lost_events`` drops chosen S3 events (as
+    S3 -> SQS delivery to Snowpipe may); ``refresh_blind`` makes REFRESH queue nothing (a file
+    staged more than 7 days ago);
   * Snowflake tasks: ``EXECUTE TASK`` / TASK_HISTORY / stream counts are answered by
-    ``LocalSnowflake`` (``HarnessSnowflake`` overrides only those methods).
+    ``LocalSnowflake`` (its graph runs, retries and finalizer as TASK_HISTORY rows), ``SHOW STREAMS``
+    by the emulator's streams with ``stale_streams`` marked stale (``HarnessSnowflake`` overrides
+    only those methods).
 
 The services work while the runtime "sleeps" between polls (``CloudHarness.sleep``), so
 the tests are deterministic and single-threaded.
@@ -30,12 +37,13 @@ import os
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import unquote_plus
 
 import boto3
 
+from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore, S3ObjectStore
 from moviepipe.runtime.cloud import CloudRuntime
 from moviepipe.runtime.cloud.aws import CLIENT_CONFIG, RESULT_KEY
@@ -83,6 +91,26 @@ class HarnessSnowflake(SnowflakeControl):
     def run_direct(self, root: str):
         return self.harness.emulator.run_tasks()
 
+    def copy_history(self, table: str, since: str) -> list[dict]:
+        return [row for row in self.harness.copy_history
+                if f"{row['TABLE_SCHEMA_NAME']}.{row['TABLE_NAME']}" == table.upper()]
+
+    def refresh_pipe(self, pipe: str, prefix: str) -> list[dict]:
+        self.harness.refresh_requests.append((pipe, prefix))
+        return self.harness.refresh(pipe, prefix)
+
+    def show_streams(self) -> list[dict]:
+        """SHOW STREAMS rows (Snowflake's lower-case output columns) for the emulator's streams."""
+        now = datetime.now(timezone.utc)
+        return [{"created_on": now, "name": name.split(".")[1], "database_name": self.database,
+                 "schema_name": name.split(".")[0], "owner": "MOVIEPIPE_DEV_OWNER", "comment": "",
+                 "table_name": f"{self.database}.{stream.table}", "source_type": "Table",
+                 "base_tables": f"{self.database}.{stream.table}", "type": "DELTA",
+                 "stale": "true" if name in self.harness.stale_streams else "false", "mode": "APPEND_ONLY",
+                 "stale_after": now + timedelta(days=-1 if name in self.harness.stale_streams else 14),
+                 "invalid_reason": "N/A", "owner_role_type": "ROLE"}
+                for name, stream in sorted(self.harness.emulator.streams.items())]
+
 
 class CloudHarness:
     def __init__(self, root: Path, engine: str = "duckdb"):
@@ -117,6 +145,13 @@ class CloudHarness:
         self.task_requests: list[str] = []
         self.task_history: list[dict] = []
         self.glue_failures: dict[str, str] = {}  # batch id -> ErrorMessage to fail its run with
+        self.copy_history: list[dict] = []  # COPY_HISTORY rows, one per file Snowpipe processed
+        self.lost_events: set[str] = set()  # archive keys whose S3 event never reaches Snowpipe
+        self.refresh_blind = False  # ALTER PIPE ... REFRESH queues nothing (files older than 7 days)
+        self.refresh_stalls = False  # REFRESH queues the files, but Snowpipe does not get to them
+        self.bad_value: tuple[str, str, str] | None = None  # (entity, column, value) the Glue job writes wrongly
+        self.refresh_requests: list[tuple[str, str]] = []
+        self.stale_streams: set[str] = set()
         self.task_failure: str | None = None
         self.write_glue_result = True
         self.lambda_enabled = True
@@ -214,36 +249,86 @@ class CloudHarness:
             out = Path(tmp) / "out"
             _, transform = load_glue_modules()
             result = transform.run_batch(transform_session(self.engine), str(local_csv), str(out), batch_id)
+            if self.bad_value:
+                _spoil_first_record(out / result["files"][self.bad_value[0]], *self.bad_value[1:])
             for relpath in result["files"].values():
                 archive.upload(out / relpath, relpath)
             if self.write_glue_result:
                 archive.put_bytes(RESULT_KEY.format(batch_id=batch_id), json.dumps(result).encode())
 
     def _run_snowpipe(self) -> None:
-        archive = S3ObjectStore(NAMES["archive"], self.s3)
         events = self._drain(self.pipe_queue)
-        for event in events:
-            for record in event.get("Records", []):
-                key = unquote_plus(record["s3"]["object"]["key"])
-                target = self.mirror.path(key)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                archive.download(key, target)
-        if events:
+        keys = [unquote_plus(record["s3"]["object"]["key"]) for event in events for record in event.get("Records", [])]
+        keys = [key for key in keys if key not in self.lost_events]
+        for key in keys:
+            self._mirror(key)
+        if keys:
             for name in sorted(self.emulator.pipes):
-                self.emulator.run_pipe(name, self.mirror)
+                self._pipe(name)
+
+    def _mirror(self, key: str) -> None:
+        target = self.mirror.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        S3ObjectStore(NAMES["archive"], self.s3).download(key, target)
+
+    def _pipe(self, name: str):
+        """Run a pipe on the mirror; what it loaded or refused becomes COPY_HISTORY rows."""
+        run = self.emulator.run_pipe(name, self.mirror)
+        pipe = self.emulator.pipes[name]
+        schema, table = pipe.target_table.split(".")
+        now = datetime.now(timezone.utc)
+        for load in run.loads:
+            self.copy_history.append({
+                "FILE_NAME": load.file_name, "STAGE_LOCATION": f"s3://{NAMES['archive']}/",
+                "LAST_LOAD_TIME": now, "ROW_COUNT": load.row_count, "ROW_PARSED": load.row_parsed,
+                "FILE_SIZE": self.mirror.path(load.file_name).stat().st_size,
+                "FIRST_ERROR_MESSAGE": load.first_error_message,
+                "FIRST_ERROR_LINE_NUMBER": load.first_error_line_number,
+                "FIRST_ERROR_CHARACTER_POS": None, "FIRST_ERROR_COLUMN_NAME": load.first_error_column_name,
+                "ERROR_COUNT": load.error_count, "ERROR_LIMIT": 1,
+                "STATUS": "Loaded" if load.loaded else "Load failed",
+                "TABLE_CATALOG_NAME": "MOVIEPIPE", "TABLE_SCHEMA_NAME": schema, "TABLE_NAME": table,
+                "PIPE_CATALOG_NAME": "MOVIEPIPE", "PIPE_SCHEMA_NAME": name.split(".")[0],
+                "PIPE_NAME": name.split(".")[1], "PIPE_RECEIVED_TIME": now, "FIRST_COMMIT_TIME": now})
+        return run
+
+    def refresh(self, pipe: str, prefix: str) -> list[dict]:
+        """ALTER PIPE ... REFRESH PREFIX: queue the pipe's files under the prefix it has not processed."""
+        if self.refresh_blind:
+            return []
+        folder = self.emulator.pipes[pipe].stage_path.strip("/") + "/" + prefix
+        known = {row["FILE_NAME"] for row in self.copy_history}
+        queued = [key for key in S3ObjectStore(NAMES["archive"], self.s3).list(folder)
+                  if key.lower().endswith(".csv") and key not in known]
+        if self.refresh_stalls:
+            return [{"File": key, "Status": "SENT"} for key in queued]
+        for key in queued:
+            self._mirror(key)
+        self._pipe(pipe)
+        return [{"File": key, "Status": "SENT"} for key in queued]
 
     def _run_tasks(self) -> None:
         while self.task_requests:
             task = self.task_requests.pop(0)
             scheduled = datetime.now(timezone.utc).isoformat()
-            if self.task_failure:
-                self.task_history.append({"NAME": task.split(".")[-1].upper(), "STATE": "FAILED",
-                                          "ERROR_MESSAGE": self.task_failure, "SCHEDULED_TIME": scheduled})
+            if self.task_failure:  # every attempt the root's TASK_AUTO_RETRY_ATTEMPTS allows fails
+                attempts = 1 + self.emulator.tasks[task.upper()].retry_attempts
+                self.task_history += [{"NAME": task.split(".")[-1].upper(), "STATE": "FAILED",
+                                       "ERROR_MESSAGE": self.task_failure, "SCHEDULED_TIME": scheduled,
+                                       "ATTEMPT_NUMBER": n} for n in range(1, attempts + 1)]
                 continue
-            for run in self.emulator.run_tasks():
-                self.task_history.append({"NAME": run.task.split(".")[-1].upper(),
-                                          "STATE": "SUCCEEDED" if run.ran else "SKIPPED",
-                                          "ERROR_MESSAGE": None, "SCHEDULED_TIME": scheduled})
+            before = self.emulator.last_graph_run
+            try:
+                runs = self.emulator.run_tasks()
+            except StageError:  # the graph failed: TASK_HISTORY says so, the runtime reads it there
+                runs = []
+            graph_run = self.emulator.last_graph_run
+            if graph_run is before:  # the root was skipped (or suspended): no graph run
+                self.task_history += [{"NAME": run.task.split(".")[-1], "STATE": "SKIPPED", "ERROR_MESSAGE": None,
+                                       "SCHEDULED_TIME": scheduled, "ATTEMPT_NUMBER": 1} for run in runs[:1]]
+                continue
+            self.task_history += [{**row, "SCHEDULED_TIME": row["QUERY_START_TIME"].isoformat()}
+                                  for row in graph_run.history_rows()]
 
     # ------------------------------------------------------------------ inspection
     def sent_alerts(self) -> list[dict]:
@@ -257,3 +342,14 @@ class CloudHarness:
         os.environ.pop("PROCESSED_BUCKET", None)
         self.wh.close()
         shutil.rmtree(self.mirror.root, ignore_errors=True)
+
+
+def _spoil_first_record(path: Path, column: str, value: str) -> None:
+    """A defect in the Glue job: the first record's ``column`` written as ``value``."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index(column)] = value
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)

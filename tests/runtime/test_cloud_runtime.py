@@ -129,7 +129,8 @@ def test_failed_task_raises_with_snowflakes_error(harness, packaged_batch):
     pipeline.transform(rt, bid, pipeline.unzip(rt, bid, packaged_batch["key"], rows))
     pipeline.load(rt, bid)
     harness.task_failure = "Numeric value 'abc' is not recognized"
-    with pytest.raises(StageError, match=r"merge: task ANALYTICS.MERGE_DIM_MOVIE FAILED: Numeric value 'abc'"):
+    with pytest.raises(StageError, match=r"merge: task ANALYTICS.MERGE_DIM_MOVIE FAILED \(attempt 3\): "
+                                         r"Numeric value 'abc'"):
         pipeline.merge(rt, bid)
     # merge_mode=direct runs the graph itself (here through the emulator standing in for Snowflake)
     harness.task_failure = None

@@ -4,13 +4,12 @@ import shutil
 
 import pytest
 import sqlglot
-from warehouse_testlib import movie, write_batch
+from warehouse_testlib import movie, tree_with, write_batch
 
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
 from moviepipe.warehouse import sqlfiles
-from moviepipe.warehouse.client import local_warehouse
-from moviepipe.warehouse.emulator import UNSUPPORTED, LocalSnowflake
+from moviepipe.warehouse.emulator import UNSUPPORTED
 
 MOVIES = "RAW.MOVIES_PIPE"
 DIM_TASK = "ANALYTICS.MERGE_DIM_MOVIE"
@@ -109,17 +108,6 @@ def test_unsupported_statements_are_recognised(statement):
     assert UNSUPPORTED.match(statement)
 
 
-def _tree_with(tmp_path, kind: str, file_name: str, text: str):
-    root = tmp_path / "sql"
-    shutil.copytree(sqlfiles.SQL_ROOT, root)
-    (root / kind / file_name).write_text(text)
-    warehouse = local_warehouse(tmp_path / "wh2", "MOVIEPIPE")
-    emulator = LocalSnowflake(warehouse, {"database": "MOVIEPIPE", "warehouse": "WH",
-                                          "archive_url": (tmp_path / "a").as_uri() + "/", "stage_options": ""},
-                              sql_root=root)
-    return warehouse, emulator
-
-
 @pytest.mark.parametrize(("kind", "text", "message"), [
     ("views", "GRANT SELECT ON ALL VIEWS IN SCHEMA ANALYTICS TO ROLE R", "not runnable locally"),
     ("tables", "CREATE ALERT OPS.LATE WAREHOUSE = WH SCHEDULE = '1 MINUTE' IF (EXISTS (SELECT 1)) THEN SELECT 1",
@@ -127,7 +115,7 @@ def _tree_with(tmp_path, kind: str, file_name: str, text: str):
     ("tasks", "CREATE TASK ANALYTICS.X WAREHOUSE = WH WHEN 1 = 1 AS DELETE FROM OPS.BATCH_LEDGER", "WHEN must be"),
 ])
 def test_a_statement_that_cannot_run_locally_raises_naming_its_file(tmp_path, kind, text, message):
-    warehouse, emulator = _tree_with(tmp_path, kind, "999_unexpected.sql", text)
+    warehouse, emulator = tree_with(tmp_path, kind, "999_unexpected.sql", text)
     try:
         with pytest.raises(StageError, match=rf"999_unexpected\.sql: .*{message}"):
             emulator.apply_sql_tree()
@@ -160,3 +148,15 @@ def test_a_local_table_older_than_its_file_is_reported_by_name(snow):
     snow.emulator.wh.execute("ALTER TABLE RAW.MOVIES DROP COLUMN EXTRA")
     with pytest.raises(StageError, match=r"010_raw_movies\.sql: .*RAW\.MOVIES predates .*missing EXTRA"):
         snow.emulator.apply_sql_tree()
+
+
+def test_the_batch_that_introduced_a_genre_does_not_depend_on_row_id_order(snow):
+    """Two batches in one stream slice name a new genre: the first batch is named, whatever ROW_IDs say."""
+    snow.write("b1", [movie("tt1", "2026-01-01 00:00:00", GENRES="Noir")], only=("movie_genres",))
+    snow.write("b2", [movie("tt2", "2026-01-01 00:00:00", GENRES="Noir")], only=("movie_genres",))
+    snow.load()
+    snow.emulator.wh.execute("UPDATE RAW.MOVIE_GENRES SET ROW_ID = 3 - ROW_ID")  # b2's row now has the lower id
+    by_row_id = [r[0] for r in snow.emulator.wh.execute("SELECT BATCH_ID FROM RAW.MOVIE_GENRES ORDER BY ROW_ID")]
+    assert by_row_id == ["b2", "b1"]
+    snow.emulator.run_tasks()
+    assert snow.scalar("SELECT FIRST_BATCH_ID FROM ANALYTICS.DIM_GENRE WHERE GENRE = 'Noir'") == "b1"

@@ -5,11 +5,11 @@ import sqlglot
 from sqlglot import exp
 
 from moviepipe.contract import archive as contract
-from moviepipe.warehouse import sqlfiles
+from moviepipe.warehouse import LOAD_METADATA_COLUMNS, sqlfiles
 
 VALUES = {"database": "MOVIEPIPE", "archive_url": "file:///tmp/archive/", "stage_options": "", "warehouse": "WH"}
 #: Columns every raw table adds to its entity's contract columns.
-RAW_EXTRAS = {"ROW_ID", "LOADED_AT"}
+RAW_EXTRAS = {"ROW_ID", "LOADED_AT", *LOAD_METADATA_COLUMNS}
 TYPE1_BOOKKEEPING = {"TYPE1_HASH", "TYPE1_UPDATED_AT", "UPDATED_AT"}
 
 
@@ -71,7 +71,7 @@ def test_every_file_renders_and_parses(sql_file):
 def test_raw_table_columns_are_the_contract_columns(entity):
     table = tables_by_name()[contract.RAW_TABLES[entity]]
     columns = table_columns(table)
-    assert RAW_EXTRAS <= set(columns), f"{contract.RAW_TABLES[entity]} needs ROW_ID and LOADED_AT"
+    assert RAW_EXTRAS <= set(columns), f"{contract.RAW_TABLES[entity]} needs {sorted(RAW_EXTRAS)}"
     expected = {name: normalised(kind) for name, kind in contract.ENTITIES[entity]}
     assert {n: t for n, t in columns.items() if n not in RAW_EXTRAS} == expected
 
@@ -80,9 +80,33 @@ def test_raw_table_columns_are_the_contract_columns(entity):
 def test_pipe_copies_the_contract_columns_in_file_order(entity):
     pipe = pipes_by_target()[contract.RAW_TABLES[entity]]
     copy = sqlglot.parse_one(pipe.copy_statement, read="snowflake")
-    assert [c.name.upper() for c in copy.this.expressions] == list(contract.column_names(entity))
+    assert [c.name.upper() for c in copy.this.expressions] == [*contract.column_names(entity), *LOAD_METADATA_COLUMNS]
+    assert pipe.file_columns == contract.column_names(entity)
     assert pipe.stage_path == f"/{entity}/" and pipe.auto_ingest
     assert contract.archive_relpath(entity, "b1").startswith(pipe.stage_path.strip("/") + "/")
+
+
+@pytest.mark.parametrize("entity", sorted(contract.ENTITIES))
+def test_pipe_loads_field_n_into_column_n_parses_json_and_records_where_each_row_came_from(entity):
+    """A COPY transformation: $n by position, PARSE_JSON for VARIANT columns (a CSV field would load as a
+    JSON string), METADATA$FILENAME / FILE_ROW_NUMBER for the arrival order, ON_ERROR stated."""
+    copy = sqlglot.parse_one(pipes_by_target()[contract.RAW_TABLES[entity]].copy_statement, read="snowflake")
+    (source,) = copy.args["files"]
+    selected = [e.sql("snowflake") for e in source.this.expressions]
+    expected = [f"PARSE_JSON(${n})" if kind == "VARIANT" else f"${n}"
+                for n, (_, kind) in enumerate(contract.ENTITIES[entity], 1)]
+    assert selected == [*expected, *LOAD_METADATA_COLUMNS.values()]
+    options = {p.this.name.upper(): p for p in copy.args["params"]}
+    assert options["ON_ERROR"].args["expression"].name.upper() == "SKIP_FILE"
+
+
+def test_the_archive_file_format_states_every_option_the_load_depends_on():
+    (statement,) = rendered("file_formats")
+    options = {p.this.name.upper(): p.args["value"].sql("snowflake").upper()
+               for p in sqlglot.parse_one(statement, read="snowflake").args["properties"].expressions}
+    # a backslash in an unquoted field is a character, not an escape (the writer escapes quotes by doubling)
+    assert options["ESCAPE_UNENCLOSED_FIELD"] == "NONE" and options["ESCAPE"] == "NONE"
+    assert options["FIELD_OPTIONALLY_ENCLOSED_BY"] == "'\"'" and options["ERROR_ON_COLUMN_COUNT_MISMATCH"] == "TRUE"
 
 
 def test_every_pipe_loads_a_contract_entity():
@@ -138,15 +162,18 @@ def test_each_stream_has_exactly_one_consuming_task():
         assert len(consumers) == 1, f"{stream} is read by {consumers}: a stream needs one consumer"
 
 
-def test_task_graph_has_one_root_and_known_parents():
+def test_task_graph_has_one_root_known_parents_and_a_finalizer():
     graph = tasks()
-    roots = [t for t in graph.values() if not t.after]
+    roots = [t for t in graph.values() if t.is_root]
     assert [r.name for r in roots] == ["ANALYTICS.MERGE_DIM_MOVIE"]
     (root,) = roots
     assert root.schedule and set(root.streams) == {sqlfiles.parse_stream(t).name for t in rendered("streams")}
+    assert root.retry_attempts > 0 and root.suspend_after_failures, "the root states its retries and suspension"
+    assert [t.name for t in graph.values() if t.finalize] == ["ANALYTICS.RECORD_MERGE_OUTCOME"]
     for task in graph.values():
         assert set(task.after) <= set(graph), f"{task.name}: unknown parent"
-        if task.after:
+        assert task.finalize in (None, root.name), f"{task.name}: finalizes an unknown root"
+        if not task.is_root:
             assert not task.schedule and not task.when, f"{task.name}: children run on their parents' schedule"
 
 
@@ -188,3 +215,12 @@ def test_the_pipes_and_streams_the_pipeline_names_exist():
     assert set(warehouse.DIM_MOVIE_STREAMS) <= streams
     body = tasks()["ANALYTICS.MERGE_DIM_MOVIE"].body
     assert sqlfiles.streams_read_by(body, warehouse.DIM_MOVIE_STREAMS) == list(warehouse.DIM_MOVIE_STREAMS)
+
+
+@pytest.mark.parametrize("task", sorted(tasks()), ids=str)
+def test_no_task_takes_row_id_for_an_order(task):
+    """ROW_ID is AUTOINCREMENT NOORDER on Snowflake: unique, but no arrival order. It may identify a raw
+    row; it must never decide which row wins (ORDER BY, MIN/MAX)."""
+    body = sqlglot.parse_one(tasks()[task].body, read="snowflake")
+    for node in body.find_all(exp.Ordered, exp.Max, exp.Min, exp.ArgMax, exp.ArgMin):
+        assert "ROW_ID" not in {c.name.upper() for c in node.find_all(exp.Column)}, f"{task}: {node.sql('snowflake')}"

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
 from moviepipe.contract import archive as contract
 from moviepipe.objectstore import LocalObjectStore
+from moviepipe.warehouse import sqlfiles
 from moviepipe.warehouse.client import local_warehouse
 from moviepipe.warehouse.emulator import LocalSnowflake
 
@@ -136,9 +138,13 @@ class Snow:
     def load(self):
         return {name: self.emulator.run_pipe(name, self.store) for name in sorted(self.emulator.pipes)}
 
+    def write(self, batch_id: str, movies=(), deletes=(), rejected=(), only=()) -> dict[str, int]:
+        """One batch's archive files, not loaded yet."""
+        return write_batch(self.archive_dir, batch_id, movies, deletes, rejected, only)
+
     def run(self, batch_id: str, movies=(), deletes=(), rejected=(), only=()):
         """One batch through pipes, streams and tasks."""
-        write_batch(self.archive_dir, batch_id, movies, deletes, rejected, only)
+        self.write(batch_id, movies, deletes, rejected, only)
         return self.load(), self.emulator.run_tasks()
 
     def query(self, sql: str, params=None) -> list[dict]:
@@ -152,3 +158,15 @@ class Snow:
 
     def close(self) -> None:
         self.warehouse.close()
+
+
+def tree_with(tmp_path: Path, kind: str, file_name: str, text: str):
+    """A copy of sql/ with one file replaced or added, and an emulator over it (not applied yet)."""
+    root = tmp_path / "sql"
+    shutil.copytree(sqlfiles.SQL_ROOT, root)
+    (root / kind / file_name).write_text(text)
+    warehouse = local_warehouse(tmp_path / "wh2", "MOVIEPIPE")
+    emulator = LocalSnowflake(warehouse, {"database": "MOVIEPIPE", "warehouse": "WH",
+                                          "archive_url": (tmp_path / "a").as_uri() + "/", "stage_options": ""},
+                              sql_root=root)
+    return warehouse, emulator

@@ -12,9 +12,12 @@ unzip       the Lambda runs on the S3 event; wait for its ``_SUCCESS`` marker or
 transform   ``glue.start_job_run`` with the batch's arguments; poll to a terminal
             state; read the job's counts
 load        Snowpipe loads the archive CSVs; wait until each pipe's table holds
-            the batch's rows (plain SQL by BATCH_ID)
-merge       ``EXECUTE TASK`` on the root task, wait on TASK_HISTORY (or run the
-            task bodies directly with ``merge_mode=direct``)
+            the batch's rows (plain SQL by BATCH_ID), reading COPY_HISTORY for the
+            batch's files: a refused file is a named error, a file Snowpipe never
+            heard of gets one ``ALTER PIPE ... REFRESH`` (``snowpipe.py``)
+merge       streams checked for staleness (SHOW STREAMS); ``EXECUTE TASK`` on the
+            root task, wait on TASK_HISTORY through the root's automatic retries
+            and the finalizer (or run the task bodies directly, ``merge_mode=direct``)
 alert       SNS publish (+ optional webhook/SMTP)
 ==========  ===================================================================
 
@@ -35,7 +38,9 @@ from moviepipe.objectstore import S3ObjectStore
 from moviepipe.packaging import read_manifest_from_zip
 from moviepipe.runtime.cloud import aws
 from moviepipe.runtime.cloud.polling import wait_for
-from moviepipe.runtime.cloud.snowflake import TASK_TERMINAL, PipeLoad, SnowflakeControl, TaskOutcome, connect
+from moviepipe.runtime.cloud.snowflake import (TASK_TERMINAL, PipeLoad, SnowflakeControl, TaskOutcome, check_streams,
+                                               connect)
+from moviepipe.runtime.cloud.snowpipe import BatchFiles, SnowpipeWait
 from moviepipe.settings import Settings
 from moviepipe.state import SourceSnapshots, WatermarkStore
 from moviepipe.warehouse.client import Warehouse
@@ -75,6 +80,7 @@ class CloudRuntime:
                                    secondary_targets(settings))
         self._landed: dict[str, aws.LandedZip] = {}
         self._transformed: dict[str, dict] = {}
+        self._load_since: dict[str, str] = {}  # batch id -> when its transform started (COPY_HISTORY's START_TIME)
 
     # ---------------------------------------------------------------- Snowflake
     @cached_property
@@ -118,6 +124,7 @@ class CloudRuntime:
         glue = self._client("glue")
         job = self.settings.glue_job_name
         arguments = aws.glue_arguments(batch_id, self.processed.uri(raw_key), self.archive.uri().rstrip("/"))
+        self._load_since.setdefault(batch_id, self.snowflake.now())  # Snowpipe may load while the job still runs
         run_id = aws.start_or_attach(glue, job, arguments)
         self._wait(lambda: aws.glue_run_state(glue, job, run_id), "transform",
                    f"Glue job {job} run {run_id}", self.settings.transform_timeout)
@@ -145,17 +152,12 @@ class CloudRuntime:
 
     def _wait_loaded(self, batch_id: str, result: dict) -> dict[str, int]:
         expected = self._expected_rows(result)
-
-        def check():
-            rows = {pipe: n for pipe, n in self.snowflake.batch_rows(batch_id).items() if pipe in expected}
-            over = {pipe: n for pipe, n in rows.items() if n > expected[pipe]}
-            if over:
-                raise StageError("load", f"batch {batch_id} loaded more rows than the transform wrote: {over} > "
-                                         f"{expected} (a file was loaded twice)")
-            return rows if rows == expected else None
-
-        return self._wait(check, "load", f"Snowpipe to load batch {batch_id} ({expected} rows expected; "
-                                         "see COPY_HISTORY for load errors)", self.settings.load_timeout)
+        shares = [BatchFiles(pipe=pipe.name, table=pipe.target_table, prefix=f"batch_id={batch_id}/",
+                             files=self._batch_files(pipe.name, batch_id))
+                  for pipe in self.snowflake.pipes if pipe.name in expected]
+        since = self._load_since.get(batch_id) or self.snowflake.now()
+        waiting = SnowpipeWait(self.snowflake, self._wait, self.settings.load_refresh_after, self.settings.load_timeout)
+        return waiting.wait(batch_id, expected, shares, since)
 
     def _expected_rows(self, result: dict) -> dict[str, int]:
         """Rows each pipe must load for a batch: the transform's count for the pipe's archive folder."""
@@ -179,22 +181,30 @@ class CloudRuntime:
 
     def merge(self) -> list[TaskOutcome]:
         root = self.settings.merge_root_task
+        check_streams(self.snowflake, self.snowflake.graph_streams(root))
         if self.settings.merge_mode == "direct":
             return self.snowflake.run_direct(root)
         graph = self.snowflake.task_graph(root)
         pending = {stream: self.snowflake.stream_rows(stream) for stream in graph[0].streams}
         since = self.snowflake.now()
         self.snowflake.execute_task(root)
-        outcomes = [self._wait_task(graph[0], since, pending)]
+        outcomes = [self._wait_task(graph[0], since, pending, graph[0].retry_attempts)]
         for task in graph[1:]:
-            outcomes.append(self._wait_task(task, since, {}) if outcomes[0].ran
+            outcomes.append(self._wait_task(task, since, {}, graph[0].retry_attempts) if outcomes[0].ran
                             else TaskOutcome(task.name, False, reason="no parent ran"))
+        finalizer = self.snowflake.finalizer(root)
+        if finalizer and outcomes[0].ran:  # it records the graph run in OPS.TASK_GRAPH_RUNS
+            outcomes.append(self._wait_task(finalizer, since, {}, 0))
         return outcomes
 
-    def _wait_task(self, task, since: str, consumed: dict[str, int]) -> TaskOutcome:
+    def _wait_task(self, task, since: str, consumed: dict[str, int], retries: int) -> TaskOutcome:
+        """The task's last run since ``since``; a FAILED run the root's TASK_AUTO_RETRY_ATTEMPTS will retry is
+        not the last (the retry starts from the failed task and keeps the graph run group)."""
         def check():
             runs = self.snowflake.task_runs(task.name, since)
             if not runs or runs[0]["STATE"] not in TASK_TERMINAL:
+                return None
+            if runs[0]["STATE"] == "FAILED" and int(runs[0].get("ATTEMPT_NUMBER") or 1) <= retries:
                 return None
             return runs[0]
 
@@ -203,7 +213,9 @@ class CloudRuntime:
             return TaskOutcome(task.name, True, consumed=consumed)
         if run["STATE"] == "SKIPPED":
             return TaskOutcome(task.name, False, reason="skipped (stream has no data)")
-        raise StageError("merge", f"task {task.name} {run['STATE']}: {run.get('ERROR_MESSAGE') or 'no message'}")
+        attempts = f" (attempt {run['ATTEMPT_NUMBER']})" if int(run.get("ATTEMPT_NUMBER") or 1) > 1 else ""
+        message = run.get("ERROR_MESSAGE") or "no message"
+        raise StageError("merge", f"task {task.name} {run['STATE']}{attempts}: {message}")
 
     def alert(self, subject: str, detail: dict) -> None:
         self.alerts.send(subject, detail)

@@ -1,0 +1,420 @@
+"""A pipe's ``COPY INTO ... FROM (SELECT ... FROM @stage)`` run locally the way Snowflake runs it.
+
+fakesnow's COPY has no COPY transformation, no ``METADATA$`` columns and no ``ON_ERROR``, and it
+reads CSV in DuckDB's dialect. The pipes need all of these (arrival order from
+``METADATA$FILE_ROW_NUMBER``, ``EXTRA`` parsed as JSON, a bad file skipped and named), so the
+emulator runs the pipe's own statement itself:
+
+1. the COPY is parsed with sqlglot into a :class:`CopyPlan` (target table, columns, one select
+   expression per column, copy options) and the named file format into a :class:`CsvFormat`.
+   Only what is listed in this module is understood; anything else is refused with
+   :class:`CopyEmulationError` when ``sql/`` is applied, never read differently;
+2. the file is parsed record by record with Python's ``csv`` module in that dialect, into a DuckDB
+   staging table of text fields plus ``METADATA$FILE_ROW_NUMBER`` (1 = the first record after the
+   skipped header) and ``METADATA$FILENAME`` (the file's path under the stage URL);
+3. the records are checked against the target columns as Snowflake's load checks them: field
+   count, values that do not convert to the column's type, NULL in a NOT NULL column, text
+   longer than ``VARCHAR(n)`` (DuckDB does not enforce lengths), JSON that does not parse. The
+   first error, with its line and column, is what ``COPY_HISTORY`` reports as ``FIRST_ERROR_*``;
+4. no error: one ``INSERT ... SELECT`` through fakesnow (so ``PARSE_JSON`` and the casts are
+   fakesnow's); an error: ``ON_ERROR = SKIP_FILE`` loads nothing of the file and says why.
+
+A bare ``$n`` loaded into a VARIANT column becomes a JSON *string*, as on Snowflake: only
+``PARSE_JSON($n)`` makes it an object.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from moviepipe.warehouse.load_history import LOAD_FAILED, LOADED, FileLoad
+
+FILENAME, FILE_ROW_NUMBER = "METADATA$FILENAME", "METADATA$FILE_ROW_NUMBER"
+#: Functions a select expression may apply to ``$n`` (what the pipes use; others are refused).
+FUNCTIONS = {exp.ParseJSON: "PARSE_JSON"}
+#: ON_ERROR values the emulator implements: Snowpipe's default, the one error notifications need.
+ON_ERROR = {"SKIP_FILE"}
+#: Records read into Python before they go to DuckDB (bounded memory for any file size).
+CHUNK_ROWS = 50_000
+STAGING = "_COPY_STAGING"
+
+
+class CopyEmulationError(ValueError):
+    """A COPY statement or file format uses something the emulator does not implement."""
+
+
+# --------------------------------------------------------------------------- #
+# File format
+# --------------------------------------------------------------------------- #
+
+@dataclass(frozen=True)
+class CsvFormat:
+    name: str
+    skip_header: int = 0
+    delimiter: str = ","
+    enclosed_by: str | None = None
+    null_if: tuple[str, ...] = ("\\N",)
+    error_on_column_count_mismatch: bool = True
+
+
+#: Option -> how to read its value; an option not listed is refused.
+_FORMAT_OPTIONS = {"TYPE", "SKIP_HEADER", "FIELD_DELIMITER", "FIELD_OPTIONALLY_ENCLOSED_BY", "NULL_IF",
+                   "EMPTY_FIELD_AS_NULL", "ESCAPE_UNENCLOSED_FIELD", "ESCAPE", "ERROR_ON_COLUMN_COUNT_MISMATCH",
+                   "ENCODING"}
+
+
+def parse_file_format(rendered: str) -> CsvFormat:
+    """``CREATE FILE FORMAT <name> TYPE = CSV ...`` as a :class:`CsvFormat`, or a refusal."""
+    create = sqlglot.parse_one(rendered, read="snowflake")
+    if not isinstance(create, exp.Create) or str(create.args.get("kind", "")).upper() != "FILE FORMAT":
+        raise CopyEmulationError("not a CREATE FILE FORMAT statement")
+    name = create.this.sql("snowflake").upper()
+    options: dict[str, exp.Expression] = {}
+    for prop in create.args["properties"].expressions:
+        key = prop.this.name.upper()
+        if key not in _FORMAT_OPTIONS:
+            raise CopyEmulationError(f"file format {name}: option {key} is not implemented by the local emulator")
+        options[key] = prop.args["value"]
+    text = {key: _option_text(value) for key, value in options.items()}
+    if text.get("TYPE", "CSV").upper() != "CSV":
+        raise CopyEmulationError(f"file format {name}: only TYPE = CSV is emulated")
+    # Snowflake's defaults that the emulator does not implement are refused, so a format that relies
+    # on one is never read differently here than in Snowflake.
+    if text.get("ESCAPE_UNENCLOSED_FIELD", "\\").upper() != "NONE":
+        raise CopyEmulationError(f"file format {name}: ESCAPE_UNENCLOSED_FIELD must be NONE (Snowflake's default, "
+                                 "a backslash, would unescape backslashes in unquoted fields; not emulated)")
+    if text.get("ESCAPE", "NONE").upper() != "NONE":
+        raise CopyEmulationError(f"file format {name}: only ESCAPE = NONE is emulated ('\"\"' escapes a quote)")
+    if text.get("EMPTY_FIELD_AS_NULL", "TRUE").upper() != "FALSE":
+        raise CopyEmulationError(f"file format {name}: EMPTY_FIELD_AS_NULL must be FALSE (the emulator cannot tell "
+                                 "an empty field from an empty quoted one)")
+    if text.get("ENCODING", "UTF8").upper().replace("-", "") != "UTF8":
+        raise CopyEmulationError(f"file format {name}: only ENCODING = UTF8 is emulated")
+    enclosed = text.get("FIELD_OPTIONALLY_ENCLOSED_BY", "NONE")
+    null_if = options.get("NULL_IF")
+    return CsvFormat(
+        name=name,
+        skip_header=int(text.get("SKIP_HEADER", "0")),
+        delimiter=_single_character(name, "FIELD_DELIMITER", text.get("FIELD_DELIMITER", ",")),
+        enclosed_by=None if enclosed.upper() == "NONE" else _single_character(name, "FIELD_OPTIONALLY_ENCLOSED_BY",
+                                                                              enclosed),
+        null_if=_null_if(null_if) if null_if is not None else ("\\N",),
+        error_on_column_count_mismatch=text.get("ERROR_ON_COLUMN_COUNT_MISMATCH", "TRUE").upper() == "TRUE",
+    )
+
+
+def _option_text(value: exp.Expression) -> str:
+    """An option's value as text (sqlglot has already unescaped string literals: '\\\\N' is backslash, N)."""
+    if isinstance(value, exp.Literal):
+        return value.this
+    if isinstance(value, exp.Boolean):
+        return "TRUE" if value.this else "FALSE"
+    return value.sql("snowflake")
+
+
+def _null_if(value: exp.Expression) -> tuple[str, ...]:
+    items = value.expressions if isinstance(value, exp.Tuple) else [value.this if isinstance(value, exp.Paren)
+                                                                     else value]
+    return tuple(item.this for item in items if isinstance(item, exp.Literal) and item.is_string)
+
+
+def _single_character(name: str, option: str, value: str) -> str:
+    if len(value) != 1:
+        raise CopyEmulationError(f"file format {name}: {option} = {value!r} is not one character")
+    return value
+
+
+# --------------------------------------------------------------------------- #
+# The COPY statement
+# --------------------------------------------------------------------------- #
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """What a pipe's COPY says, in the terms the emulator implements."""
+
+    table: str
+    columns: tuple[str, ...]
+    expressions: tuple[exp.Expression, ...]  # one per column: $n, PARSE_JSON($n) or a METADATA$ column
+    stage: str
+    stage_path: str
+    format_name: str
+    on_error: str
+
+    @property
+    def field_count(self) -> int:
+        """Fields each record must have: the highest ``$n`` the statement reads."""
+        return max((int(p.this.this) for e in self.expressions for p in e.find_all(exp.Parameter)), default=0)
+
+
+def parse_copy(statement: str) -> CopyPlan:
+    copy = sqlglot.parse_one(statement, read="snowflake")
+    if not isinstance(copy, exp.Copy) or not isinstance(copy.this, exp.Schema):
+        raise CopyEmulationError("expected COPY INTO <table> (<columns>) FROM (SELECT ... FROM @<stage>/<path>)")
+    table = copy.this.this.sql("snowflake").upper()
+    columns = tuple(c.name.upper() for c in copy.this.expressions)
+    files = copy.args.get("files") or []
+    select = files[0].this if len(files) == 1 and isinstance(files[0], exp.Subquery) else None
+    if not isinstance(select, exp.Select):
+        raise CopyEmulationError(f"COPY INTO {table}: the emulator runs COPY transformations only "
+                                 "(FROM (SELECT $1, ... FROM @stage/path/))")
+    unsupported = [key for key, value in select.args.items() if key not in ("expressions", "from_") and value]
+    if unsupported:
+        raise CopyEmulationError(f"COPY INTO {table}: SELECT clauses {unsupported} are not emulated")
+    stage_ref = select.args.get("from_")
+    match = re.fullmatch(r"@(?P<stage>[\w.$]+)(?P<path>/\S*)?", stage_ref.this.sql("snowflake")) \
+        if stage_ref and isinstance(stage_ref.this, exp.Table) else None
+    if not match:
+        raise CopyEmulationError(f"COPY INTO {table}: FROM must be a stage reference @<stage>/<path>/ "
+                                 "(no alias, no FILE_FORMAT or PATTERN argument)")
+    expressions = tuple(select.expressions)
+    if len(expressions) != len(columns):
+        raise CopyEmulationError(f"COPY INTO {table}: {len(columns)} columns but {len(expressions)} select expressions")
+    for column, expression in zip(columns, expressions):
+        _check_expression(table, column, expression)
+    options = _copy_options(table, copy.args.get("params") or [])
+    return CopyPlan(table=table, columns=columns, expressions=expressions, stage=match.group("stage").upper(),
+                    stage_path=match.group("path") or "/", format_name=options["FORMAT_NAME"],
+                    on_error=options["ON_ERROR"])
+
+
+def _check_expression(table: str, column: str, expression: exp.Expression) -> None:
+    where = f"COPY INTO {table}: column {column}"
+    if isinstance(expression, exp.Alias):
+        raise CopyEmulationError(f"{where}: aliases are not emulated")
+    if type(expression) in FUNCTIONS:
+        if not isinstance(expression.this, exp.Parameter) or any(v for k, v in expression.args.items() if k != "this"):
+            raise CopyEmulationError(f"{where}: {FUNCTIONS[type(expression)]} takes one $n here")
+        return
+    if isinstance(expression, exp.Parameter) and expression.this.is_int:
+        return
+    if isinstance(expression, exp.Column) and not expression.table and expression.name.upper() in (
+            FILENAME, FILE_ROW_NUMBER):
+        return
+    raise CopyEmulationError(f"{where}: {expression.sql('snowflake')} is not emulated (use $n, PARSE_JSON($n), "
+                             f"{FILENAME} or {FILE_ROW_NUMBER})")
+
+
+def _copy_options(table: str, params: list[exp.Expression]) -> dict[str, str]:
+    options = {"ON_ERROR": "SKIP_FILE"}  # Snowpipe's default when a pipe's COPY does not say
+    for param in params:
+        key = param.this.name.upper()
+        if key == "FILE_FORMAT":
+            names = {p.this.name.upper(): p.args["value"] for p in param.expressions if isinstance(p, exp.Property)}
+            if set(names) != {"FORMAT_NAME"}:
+                raise CopyEmulationError(f"COPY INTO {table}: FILE_FORMAT must be (FORMAT_NAME = '<name>')")
+            options["FORMAT_NAME"] = names["FORMAT_NAME"].name.upper()
+        elif key == "ON_ERROR":
+            value = param.args["expression"].name.upper()
+            if value not in ON_ERROR:
+                raise CopyEmulationError(f"COPY INTO {table}: ON_ERROR = {value} is not emulated "
+                                         f"(only {', '.join(sorted(ON_ERROR))})")
+            options["ON_ERROR"] = value
+        else:
+            raise CopyEmulationError(f"COPY INTO {table}: copy option {key} is not emulated")
+    if "FORMAT_NAME" not in options:
+        raise CopyEmulationError(f"COPY INTO {table}: needs FILE_FORMAT = (FORMAT_NAME = '<name>')")
+    return options
+
+
+# --------------------------------------------------------------------------- #
+# Loading one file
+# --------------------------------------------------------------------------- #
+
+@dataclass
+class _Column:
+    name: str
+    data_type: str  # Snowflake's: NUMBER, TEXT, DATE, TIMESTAMP_NTZ, VARIANT, BOOLEAN, FLOAT
+    max_length: int | None
+    precision: int | None
+    scale: int | None
+    nullable: bool
+
+
+@dataclass
+class _Records:
+    count: int = 0
+    bad: int = 0
+    error: tuple[int, str] | None = None  # (line, message) of the first record that cannot be read
+
+    def refuse(self, line: int, message: str) -> None:
+        self.bad += 1
+        self.error = self.error or (line, message)
+
+
+def load_file(wh, plan: CopyPlan, fmt: CsvFormat, path: Path, file_name: str) -> FileLoad:
+    """Load one staged file with the plan; nothing of it is written unless every record is good."""
+    duck = wh.connection._duck_conn  # fakesnow's DuckDB connection: the staging table is engine-side
+    columns = _target_columns(wh, plan)
+    width = plan.field_count
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE {STAGING} (ROW_NUMBER BIGINT, LINE BIGINT, "
+                 + ", ".join(f"C{n} VARCHAR" for n in range(1, width + 1)) + ")")
+    try:
+        records = _stage_records(duck, fmt, path, width)
+        if records.error:
+            line, message = records.error
+            return FileLoad(file_name, LOAD_FAILED, row_parsed=records.count, error_count=max(records.bad, 1),
+                            first_error_message=message, first_error_line_number=line)
+        failure = _first_value_error(duck, plan, columns)
+        if failure:
+            return FileLoad(file_name, LOAD_FAILED, row_parsed=records.count, **failure)
+        wh.execute(_insert_statement(plan, columns, file_name))
+        return FileLoad(file_name, LOADED, row_parsed=records.count, row_count=records.count)
+    finally:
+        duck.execute(f"DROP TABLE IF EXISTS {STAGING}")
+
+
+def _target_columns(wh, plan: CopyPlan) -> list[_Column]:
+    schema, table = plan.table.split(".")
+    rows = {r["COLUMN_NAME"].upper(): r for r in wh.query(
+        "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, IS_NULLABLE "
+        "FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (schema, table))}
+    missing = [c for c in plan.columns if c not in rows]
+    if missing:
+        raise CopyEmulationError(f"COPY INTO {plan.table}: the table has no column {', '.join(missing)}")
+    return [_Column(name, rows[name]["DATA_TYPE"].upper(), rows[name]["CHARACTER_MAXIMUM_LENGTH"],
+                    rows[name]["NUMERIC_PRECISION"], rows[name]["NUMERIC_SCALE"], rows[name]["IS_NULLABLE"] == "YES")
+            for name in plan.columns]
+
+
+def _stage_records(duck, fmt: CsvFormat, path: Path, width: int) -> _Records:
+    """Parse the file into the staging table; stop at the first record that cannot be read."""
+    import pyarrow as pa
+
+    records = _Records()
+    chunk: list[list[str | None]] = [[] for _ in range(width + 2)]
+
+    def flush() -> None:
+        if chunk[0]:
+            names = ["ROW_NUMBER", "LINE", *(f"C{n}" for n in range(1, width + 1))]
+            duck.register("_copy_chunk", pa.table(dict(zip(names, chunk))))
+            duck.execute(f"INSERT INTO {STAGING} SELECT * FROM _copy_chunk")
+            duck.unregister("_copy_chunk")
+            for values in chunk:
+                values.clear()
+
+    dialect = dict(delimiter=fmt.delimiter, quotechar=fmt.enclosed_by or '"', doublequote=True, escapechar=None,
+                   quoting=csv.QUOTE_MINIMAL if fmt.enclosed_by else csv.QUOTE_NONE, strict=True,
+                   skipinitialspace=False)
+    with open(path, newline="", encoding="utf-8", errors="strict") as handle:
+        reader = csv.reader(handle, **dialect)
+        line = 1  # the physical line the next record starts on
+        try:
+            for _ in range(fmt.skip_header):
+                if next(reader, None) is None:
+                    break
+                line = reader.line_num + 1
+            for fields in reader:
+                records.count += 1
+                if len(fields) != width:
+                    if fmt.error_on_column_count_mismatch:
+                        records.refuse(line, f"Number of columns in file ({len(fields)}) does not match that of "
+                                             f"the corresponding table ({width}), use file format option "
+                                             "error_on_column_count_mismatch=false to ignore this error")
+                        line = reader.line_num + 1
+                        continue
+                    fields = (fields + [None] * width)[:width]
+                chunk[0].append(records.count)
+                chunk[1].append(line)
+                for n, value in enumerate(fields):
+                    chunk[n + 2].append(None if value is None or value in fmt.null_if else value)
+                line = reader.line_num + 1
+                if len(chunk[0]) >= CHUNK_ROWS:
+                    flush()
+        except csv.Error as error:
+            records.refuse(reader.line_num, f"CSV parse error: {error}")
+        except UnicodeDecodeError as error:
+            records.refuse(line, f"Invalid UTF8 detected in string: {error.reason} "
+                                 f"(byte 0x{error.object[error.start]:02x})")
+    flush()
+    return records
+
+
+def _first_value_error(duck, plan: CopyPlan, columns: list[_Column]) -> dict | None:
+    """The first (row, column) Snowflake would refuse, as FIRST_ERROR_* fields; None when all convert."""
+    checks = []
+    for position, (column, expression) in enumerate(zip(columns, plan.expressions), 1):
+        if not isinstance(expression, (exp.Parameter, *FUNCTIONS)):
+            continue  # METADATA$ values are never NULL and always fit
+        field_ref = f"C{int(next(expression.find_all(exp.Parameter)).this.this)}"
+        bad, message = _value_check(column, field_ref, isinstance(expression, exp.ParseJSON))
+        label = f'"{plan.table.split(".")[-1]}"["{column.name}":{position}]'
+        checks.append(f"SELECT ROW_NUMBER, LINE, {position} AS POSITION, {_sql_text(label)} AS COLUMN_LABEL, "
+                      f"{message} AS MESSAGE FROM {STAGING} WHERE {bad}")
+    if not checks:
+        return None
+    union = " UNION ALL ".join(checks)
+    rows = duck.execute(f"SELECT LINE, COLUMN_LABEL, MESSAGE, (SELECT COUNT(DISTINCT ROW_NUMBER) FROM ({union})) "
+                        f"FROM ({union}) ORDER BY ROW_NUMBER, POSITION LIMIT 1").fetchall()
+    if not rows:
+        return None
+    line, label, message, count = rows[0]
+    return {"error_count": int(count), "first_error_message": message, "first_error_line_number": int(line),
+            "first_error_column_name": label}
+
+
+def _value_check(column: _Column, ref: str, parse_json: bool) -> tuple[str, str]:
+    """(SQL condition that a field is refused, SQL expression of Snowflake's message) for one column."""
+    if parse_json and column.data_type not in ("VARIANT", "OBJECT", "ARRAY"):
+        raise CopyEmulationError(f"PARSE_JSON loads a VARIANT column, not {column.name} ({column.data_type})")
+    quoted = f"'''' || {ref} || ''''"  # the value in single quotes, as Snowflake quotes it
+    checks: list[tuple[str, str]] = []  # (condition, message), the first that holds names the error
+
+    def convert(condition: str, message: str) -> None:
+        checks.append((f"{ref} IS NOT NULL AND {condition}", message))
+
+    if not column.nullable:
+        checks.append((f"{ref} IS NULL", "'NULL result in a non-nullable column'"))
+    if parse_json:
+        convert(f"NOT json_valid({ref})", f"'Error parsing JSON: ' || {ref}")
+    elif column.data_type == "NUMBER":
+        convert(f"TRY_CAST({ref} AS DOUBLE) IS NULL", f"'Numeric value ' || {quoted} || ' is not recognized'")
+        convert(f"TRY_CAST({ref} AS DECIMAL({column.precision or 38}, {column.scale or 0})) IS NULL",
+                f"'Numeric value ' || {quoted} || ' is out of range'")
+    elif column.data_type in ("FLOAT", "DOUBLE", "REAL"):
+        convert(f"TRY_CAST({ref} AS DOUBLE) IS NULL", f"'Numeric value ' || {quoted} || ' is not recognized'")
+    elif column.data_type == "DATE":
+        convert(f"TRY_CAST({ref} AS DATE) IS NULL", f"'Date ' || {quoted} || ' is not recognized'")
+    elif column.data_type == "TIMESTAMP_NTZ":
+        convert(f"TRY_CAST({ref} AS TIMESTAMP) IS NULL", f"'Timestamp ' || {quoted} || ' is not recognized'")
+    elif column.data_type == "BOOLEAN":
+        convert(f"TRY_CAST({ref} AS BOOLEAN) IS NULL", f"'Boolean value ' || {quoted} || ' is not recognized'")
+    elif column.data_type == "TEXT":
+        if column.max_length:
+            convert(f"LENGTH({ref}) > {int(column.max_length)}",
+                    f"'User character length limit ({int(column.max_length)}) exceeded by string ' || {quoted}")
+    elif column.data_type not in ("VARIANT", "OBJECT", "ARRAY"):
+        raise CopyEmulationError(f"column {column.name}: loading type {column.data_type} is not emulated")
+    if not checks:
+        return "FALSE", "NULL"
+    bad = " OR ".join(f"({condition})" for condition, _ in checks)
+    message = "CASE " + " ".join(f"WHEN {condition} THEN {text}" for condition, text in checks) + " END"
+    return bad, message
+
+
+def _insert_statement(plan: CopyPlan, columns: list[_Column], file_name: str) -> str:
+    """The COPY's select list over the staging table, as Snowflake SQL for fakesnow."""
+    values = []
+    for column, expression in zip(columns, plan.expressions):
+        if isinstance(expression, exp.Column) and expression.name.upper() == FILENAME:
+            values.append(exp.Literal.string(file_name))
+            continue
+        if isinstance(expression, exp.Column):  # METADATA$FILE_ROW_NUMBER
+            values.append(exp.column("ROW_NUMBER"))
+            continue
+        rewritten = expression.copy().transform(
+            lambda node: exp.column(f"C{int(node.this.this)}") if isinstance(node, exp.Parameter) else node)
+        if isinstance(expression, exp.Parameter) and column.data_type in ("VARIANT", "OBJECT", "ARRAY"):
+            rewritten = exp.func("TO_VARIANT", rewritten)  # a CSV field is a string, not JSON
+        values.append(rewritten)
+    select = exp.select(*values).from_(STAGING).order_by("ROW_NUMBER")
+    return f"INSERT INTO {plan.table} ({', '.join(plan.columns)}) {select.sql('snowflake')}"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
