@@ -18,5 +18,5 @@ CREATE TABLE IF NOT EXISTS OPS.SOURCE_MISSES (
 
     -- lineage: the batch of the run that recorded it (NULL when that run made none)
     BATCH_ID        VARCHAR,
-    RECORDED_AT     TIMESTAMP_NTZ DEFAULT CURRENT_TIMESTAMP()
+    RECORDED_AT     TIMESTAMP_NTZ DEFAULT SYSDATE()
 )
