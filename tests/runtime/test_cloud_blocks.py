@@ -83,7 +83,7 @@ def test_a_batch_runs_on_clients_and_a_connection_from_prefect_blocks(harness, p
     assert "password" not in call and "private_key_passphrase" not in call
     assert (call["user"], call["role"], call["database"], call["warehouse"], call["schema"]) == \
         ("MOVIEPIPE_RUNTIME", "MOVIEPIPE_LOADER", "MOVIEPIPE", "MOVIEPIPE_WH", "RAW")
-    assert call["session_parameters"] == {"QUERY_TAG": "moviepipe"}
+    assert call["session_parameters"] == {"QUERY_TAG": "moviepipe", "TIMEZONE": "UTC"}
 
 
 def test_the_aws_block_endpoint_keys_and_region_are_what_the_clients_use(monkeypatch):
