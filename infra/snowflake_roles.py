@@ -24,6 +24,9 @@ from infra.snowflake_objects import SnowflakeObjects
 #: Schemas whose tables the loader writes (the pipeline's own landing and metadata).
 LOADER_WRITE_SCHEMAS = ("RAW", "OPS")
 LOADER_TABLE_WRITE = ["SELECT", "INSERT"]
+#: Beyond insert: the ledger replaces a stage's row when a batch is retried (moviepipe/ledger.py).
+#: tests/runtime/test_cloud_grants.py derives these from the statements a cloud batch sends.
+LOADER_TABLE_EXTRA = {"OPS.BATCH_LEDGER": ["DELETE"]}
 READ = ["SELECT"]
 
 
@@ -58,6 +61,7 @@ class SnowflakeRoles(pulumi.ComponentResource):
             self._schema(self.loader, schema, ["USAGE"])
         for table in objects.objects["tables"]:
             privileges = LOADER_TABLE_WRITE if table.schema in LOADER_WRITE_SCHEMAS else READ
+            privileges = privileges + LOADER_TABLE_EXTRA.get(table.name, [])
             self._schema_object(self.loader, "TABLE", table.name, privileges)
         for fmt in objects.objects["file_formats"]:
             self._schema_object(self.loader, "FILE FORMAT", fmt.name, ["USAGE"])

@@ -158,5 +158,6 @@ def test_loader_writes_raw_and_ops_but_only_reads_analytics(stack):
     tables = {g["onSchemaObject"]["objectName"]: g["privileges"] for g in grants_of(stack, "snowflakeLoaderRole")
               if g.get("onSchemaObject", {}).get("objectType") == "TABLE"}
     assert tables[sqltext.quoted(DB, "RAW.MOVIES")] == ["SELECT", "INSERT"]
+    assert tables[sqltext.quoted(DB, "OPS.BATCH_LEDGER")] == ["SELECT", "INSERT", "DELETE"]
     assert tables[sqltext.quoted(DB, "ANALYTICS.DIM_MOVIE")] == ["SELECT"]
     assert len(tables) == len(sqlfiles.load("tables"))

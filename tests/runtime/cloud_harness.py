@@ -178,11 +178,12 @@ class CloudHarness:
         values.update(overrides)
         return load_settings(**values)
 
-    def runtime(self, **overrides) -> CloudRuntime:
+    def runtime(self, warehouse: type[SharedWarehouse] = SharedWarehouse, **overrides) -> CloudRuntime:
+        """A cloud runtime on the harness's services; ``warehouse`` wraps its Snowflake connection."""
         settings = self.settings(**overrides)
         return CloudRuntime(settings, clients=lambda service: boto3.client(service, region_name=REGION,
                                                                            config=CLIENT_CONFIG),
-                            warehouse=lambda: SharedWarehouse(self.wh.connection),
+                            warehouse=lambda: warehouse(self.wh.connection),
                             control=lambda wh: HarnessSnowflake(self, wh, settings.database, settings.warehouse),
                             sleep=self.sleep)
 
