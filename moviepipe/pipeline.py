@@ -95,8 +95,10 @@ def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatch
     """
     entry = rt.watermarks.entry(source.source_key)
     low = None if full_refresh else entry.get("high")
-    snapshot = entry.get("snapshot")
     snapshots = rt.snapshots
+    # No entry but a snapshot: a commit cut short before its watermark, or a lost watermarks file.
+    # Diffing against it keeps deletes visible either way (and re-plans a cut-short batch as it was).
+    snapshot = entry.get("snapshot") or (snapshots.latest(source.source_key) if not entry else None)
     if hasattr(source, "check_retyped"):
         source.check_retyped(snapshots.column_types(source.source_key, snapshot))
     if getattr(source, "detect_deletes", False):

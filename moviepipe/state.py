@@ -167,6 +167,12 @@ class SourceSnapshots:
             self.store.put_bytes(self._key(source_key, "columns.json", snapshot),
                                  json.dumps(column_types, indent=2, sort_keys=True).encode())
 
+    def latest(self, source_key: str) -> str | None:
+        """The newest snapshot folder of the source (batch ids sort by date), if any."""
+        folder = self._folder(source_key)
+        names = {key[len(folder):].split("/")[0] for key in self.store.list(folder) if "/" in key[len(folder):]}
+        return max(names) if names else None
+
     def prune(self, source_key: str, keep: str) -> None:
         """Drop the snapshots no watermark points at any more (after the commit; a crash here is harmless)."""
         folder = self._folder(source_key)
