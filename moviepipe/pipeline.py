@@ -81,6 +81,24 @@ def _earlier_attempts(rt: Runtime, batch_id: str, name: str) -> list[dict]:
     return [*earlier, {"state": state, "started_at": str(row["STARTED_AT"]), "ended_at": str(row["ENDED_AT"] or "")}]
 
 
+def _first_started(rt: Runtime, batch_id: str, name: str):
+    """When the stage of this batch first started, over every earlier attempt the ledger kept (or None)."""
+    from datetime import datetime
+
+    rows = rt.ledger.wh.query("SELECT STARTED_AT, DETAIL FROM OPS.BATCH_LEDGER WHERE BATCH_ID = %s AND STAGE = %s",
+                              (batch_id, name))
+    if not rows:
+        return None
+    starts = [rows[0]["STARTED_AT"]]
+    try:
+        starts += [datetime.fromisoformat(attempt["started_at"])
+                   for attempt in json.loads(rows[0]["DETAIL"] or "{}").get("earlier_attempts", [])]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    starts = [start for start in starts if start is not None]
+    return min(starts) if starts else None
+
+
 # --------------------------------------------------------------------------- #
 # Extract and package (the SQL source)
 # --------------------------------------------------------------------------- #
@@ -134,6 +152,9 @@ def _check_lost_watermark(rt: Runtime, source, batch) -> None:
 
 def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
     folder = rt.work_dir / batch.batch_id
+    # A re-run batch must write the same bytes: the deletes' time is when the batch was first extracted
+    # (a new time would make a new archive file, which the pipes would load a second time).
+    first = _first_started(rt, batch.batch_id, "extract") or utcnow()
     with stage(rt, batch.batch_id, "extract", batch.source_name) as out:
         out.rows_in = batch.expected_rows
         raw = write_raw_files(_fault_after_first(source.batches(batch), "extract:inside"), source.schema,
@@ -145,7 +166,7 @@ def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
                                         "the source changed inside the batch's watermark range", retryable=True)
         deletes = getattr(batch, "deletes", None)
         if deletes is not None and deletes.num_rows:
-            add_deletes_file(raw, deletes, utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+            add_deletes_file(raw, deletes, first.strftime("%Y-%m-%d %H:%M:%S"))
         drift = getattr(batch, "drift", None)
         out.detail = {key: value for key, value in {
             "deletes": getattr(batch, "delete_count", 0),
