@@ -11,11 +11,12 @@ read the same source never block each other.
   the source taken. Beside it, ``<source>.holder.json`` (pid, host, started at, source),
   written atomically, names the holder in the message a refused run gets. The
   holder file is information only: whether the lock is held is the kernel's answer.
-- **Cloud**: a lease object ``locks/<source>.json`` in the state bucket, created with a
+- **Cloud**: a lease object ``state/locks/<source>.json`` in the state bucket, created with a
   conditional write (``IfNoneMatch='*'``: S3 refuses it if the object exists), holding
   an expiry that a background thread renews while the run lives (``IfMatch`` on the
   lease's ETag, so a run that lost its lease notices). A run killed without releasing it
-  blocks the source only until the lease expires (``S3LeaseLock``).
+  blocks the source only until the lease expires (``S3LeaseLock``). Releasing overwrites the
+  lease with one that has expired: the flow runs' role may Get and Put under ``state/``, not Delete.
 
 A refused run waits up to ``MOVIEPIPE_SOURCE_LOCK_WAIT`` seconds, then fails with
 ``SourceBusy`` naming the holder and the lock. ``moviepipe unlock SOURCE`` removes a
@@ -180,7 +181,7 @@ class S3LeaseLock:
     def __init__(self, s3, bucket: str, name: str, lease_seconds: float = LEASE_SECONDS,
                  renew_every: float | None = None, clock=now_utc):
         self.s3, self.bucket, self.name = s3, bucket, name
-        self.key = f"locks/{name}.json"
+        self.key = f"state/locks/{name}.json"  # the flow runs' role may Get/Put under state/ (infra/worker.py)
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every if renew_every is not None else lease_seconds / 5
         self.clock = clock
@@ -250,12 +251,22 @@ class S3LeaseLock:
             raise
 
     def release(self) -> None:
-        """Delete the lease if it is still ours; else note that it was lost (someone took it over)."""
-        _, etag = self.read()
-        if etag is not None and etag == self.etag:
-            self.s3.delete_object(Bucket=self.bucket, Key=self.key)
-        elif self.lost is None:
-            self.lost = f"lease {self.uri()} was taken over or removed while this run held it"
+        """End the lease if it is still ours (an overwrite that expires it now: the role has no
+        s3:DeleteObject); else note that it was lost (someone took it over)."""
+        from botocore.exceptions import ClientError
+
+        lease, etag = self.read()
+        if etag is None or etag != self.etag:
+            if self.lost is None:
+                self.lost = f"lease {self.uri()} was taken over or removed while this run held it"
+            return
+        released = {**(lease or {}), "expires_at": self.clock().isoformat(timespec="seconds"), "released": True}
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=json.dumps(released).encode(), IfMatch=etag)
+        except ClientError as error:
+            if _error_code(error) not in ("PreconditionFailed", "412", "NoSuchKey"):
+                raise
+            self.lost = f"lease {self.uri()} was taken over while this run released it"
 
     @contextmanager
     def hold(self, source_name: str, wait_seconds: float) -> Iterator[str]:
@@ -296,8 +307,8 @@ class S3LeaseLock:
         if not self.expired(lease):
             raise SourceBusy(f"{self.uri()} is held, {describe(lease)}, lease until {lease.get('expires_at')}: "
                              "that run is still renewing it; stop it (or wait for the lease to expire)")
-        self.s3.delete_object(Bucket=self.bucket, Key=self.key)
-        return f"removed expired lease {self.uri()} (last {describe(lease)})"
+        return (f"{self.uri()} is free: its lease ended ({'released' if lease.get('released') else 'expired'}; "
+                f"last {describe(lease)}); the next run takes it over")
 
 
 # --------------------------------------------------------------------------- #

@@ -170,12 +170,23 @@ class SourceSnapshots:
     def latest(self, source_key: str) -> str | None:
         """The newest snapshot folder of the source (batch ids sort by date), if any."""
         folder = self._folder(source_key)
-        names = {key[len(folder):].split("/")[0] for key in self.store.list(folder) if "/" in key[len(folder):]}
+        try:
+            keys = self.store.list(folder)
+        except Exception:  # noqa: BLE001 - e.g. no s3:ListBucket: then only the watermark's pointer counts
+            return None
+        names = {key[len(folder):].split("/")[0] for key in keys if "/" in key[len(folder):]}
         return max(names) if names else None
 
     def prune(self, source_key: str, keep: str) -> None:
         """Drop the snapshots no watermark points at any more (after the commit; a crash here is harmless)."""
         folder = self._folder(source_key)
-        for key in self.store.list(folder):
-            if not key[len(folder):].startswith(keep + "/"):
-                self.store.delete(key)
+        try:
+            for key in self.store.list(folder):
+                if not key[len(folder):].startswith(keep + "/"):
+                    self.store.delete(key)
+        except Exception as error:  # noqa: BLE001 - best effort: the commit is done; a role without
+            # s3:ListBucket / s3:DeleteObject on state/ keeps every snapshot instead
+            import logging
+
+            logging.getLogger(__name__).warning("could not prune old snapshots under %s: %s",
+                                                self.store.uri(folder), str(error).splitlines()[0][:200])

@@ -135,7 +135,7 @@ def test_lease_refuses_a_second_run_until_it_expires(s3):
     first = S3LeaseLock(s3, "state", "src", lease_seconds=60, renew_every=3600, clock=clock)
     second = S3LeaseLock(s3, "state", "src", lease_seconds=60, renew_every=3600, clock=clock)
     with pytest.raises(LockLost, match="taken over"), first.hold("movies.db", 0):
-        with pytest.raises(SourceBusy, match=rf"held by pid {os.getpid()} .*s3://state/locks/src.json"):
+        with pytest.raises(SourceBusy, match=rf"held by pid {os.getpid()} .*s3://state/state/locks/src.json"):
             with second.hold("movies.db", 0):
                 pass
         with pytest.raises(SourceBusy, match="still renewing"):
@@ -152,7 +152,11 @@ def test_a_held_lease_is_renewed_and_released(s3):
         first_expiry = lock.read()[0]["expires_at"]
         threading.Event().wait(1.2)
         assert lock.read()[0]["expires_at"] > first_expiry, "the renewer pushed the expiry on"
-    assert lock.read() == (None, None)
+    released = lock.read()[0]
+    assert released["released"] and lock.expired(released), "released: expired at once"
+    other = S3LeaseLock(s3, "state", "src", lease_seconds=60)
+    with other.hold("movies.db", 0):  # the next run takes it over without waiting
+        assert other.read()[0]["pid"] == os.getpid() and "released" not in other.read()[0]
 
 
 def test_a_lease_taken_over_is_reported_as_lost(s3):
@@ -163,10 +167,10 @@ def test_a_lease_taken_over_is_reported_as_lost(s3):
             threading.Event().wait(0.5)
 
 
-def test_unlock_removes_an_expired_lease(s3):
+def test_unlock_reports_an_expired_lease_free(s3):
     clock = Clock()
     lock = S3LeaseLock(s3, "state", "src", lease_seconds=60, clock=clock)
     assert lock.try_acquire({"pid": 42, "host": "gone"})
     clock.now += timedelta(seconds=120)
-    assert "removed expired lease s3://state/locks/src.json (last held by pid 42 on gone" in lock.unlock()
-    assert lock.read() == (None, None)
+    assert "s3://state/state/locks/src.json is free: its lease ended (expired; last held by pid 42 on gone" \
+        in lock.unlock()
