@@ -206,8 +206,8 @@ def commit(rt: Runtime, source: SqlSource, batch: SqlBatchPlan) -> None:
     """After the batch reconciles: move the watermark and the source snapshots, drop the staging copy.
 
     Until the watermark write, a crash anywhere re-plans the same batch (same range,
-    same deletes, same id); the snapshot it points at is written before it. The zip stays in the landing bucket; the work folder is
-    only a staging copy of it.
+    same deletes, same id); the snapshot it points at is written before it. The zip
+    stays in the landing bucket; the work folder is only a staging copy of it.
     """
     current_keys = getattr(batch, "current_keys", None)
     column_types = getattr(batch, "column_types", None)
