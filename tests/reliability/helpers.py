@@ -26,6 +26,18 @@ def run_child(home: Path, source_url: str, fault: str | None = None, full_refres
     ``transform_cache``: replay the transform's archive files from an earlier run of the same raw
     input (see ``cached_transform``). ``facts_to``: write ``warehouse_facts`` there after the run.
     """
+    return wait_child(start_child(home, source_url, fault, full_refresh, env, log, transform_cache, facts_to))
+
+
+def wait_child(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def start_child(home: Path, source_url: str, fault: str | None = None, full_refresh: bool = False,
+                env: dict | None = None, log: Path | None = None, transform_cache: Path | None = None,
+                facts_to: Path | None = None) -> int:
+    """``run_child`` without waiting: the child's pid (its log: ``log`` or ``<home>.log``)."""
     log = log or home.with_suffix(".log")
     home.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -66,8 +78,7 @@ def run_child(home: Path, source_url: str, fault: str | None = None, full_refres
             sys.stderr.flush()
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+    return pid
 
 
 def last_error(log: Path) -> str:
