@@ -251,7 +251,7 @@ def ingest(zip_path: str = typer.Argument(..., help="A batch zip following the m
 
 @app.command()
 def unlock(source: Optional[str] = typer.Argument(None, help="The source whose lock to clear, as given to "
-                                                                "`moviepipe run --source` (default: bundled movies.db).")):
+                                                             "`moviepipe run --source` (default: movies.db).")):
     """Remove a stale source lock (left by a killed run); refuses while its holder is alive."""
     from flows.locks import lock_for
     from moviepipe.errors import MoviepipeError
