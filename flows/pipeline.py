@@ -6,7 +6,7 @@ stages they add what orchestration owns:
 
 - retries with backoff for transient errors only (``flows.retries``), a time limit
   per task type (``TASK_LIMITS``);
-- one run per source at a time (``flows.locks``: a global concurrency limit per source);
+- one run per source at a time (``flows.locks``: a file lock in the home, a lease in the state bucket);
 - artifacts, batch-tagged logs, the failure alert and the completion summary
   (``flows.reporting``; alerts are sent by the flow's hooks, once).
 """
@@ -96,7 +96,7 @@ def _run_source(rt: Runtime, ctx: dict, settings: Settings, source: Source, full
                 advance_watermark: bool) -> dict:
     ctx["source"] = source.name
     lock_key = getattr(source, "base_source_key", source.source_key)
-    with source_lock(lock_key, source.name, settings.source_lock_wait):
+    with source_lock(lock_key, source.name, settings.source_lock_wait, runtime=rt):
         try:
             batch = pipeline.plan(rt, source, full_refresh)
             pipeline.record_source_misses(rt, batch)
@@ -194,7 +194,7 @@ def ingest_flow(zip_path: str, engine: str | None = None, home: str | None = Non
             batch_id, rows = f"ingest-{sha256_file(path)[:12]}", 0
         ctx.update(batch_id=batch_id, source=f"ingest:{path.name}")
         key = f"incoming/ingest/{pipeline.slug(path.stem)}.zip"
-        with source_lock(f"ingest|{key}", f"ingest {path.stem}", settings.source_lock_wait):
+        with source_lock(f"ingest|{key}", f"ingest {path.stem}", settings.source_lock_wait, runtime=rt):
             try:
                 result = carry_batch(rt, batch_id, path, key, rows)
             except Exception:

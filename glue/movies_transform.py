@@ -17,6 +17,8 @@ each even when empty (header only), replacing the files of an earlier run.
 
 from __future__ import annotations
 
+import os
+
 import re
 import uuid
 
@@ -139,6 +141,8 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, requi
                 raise RuntimeError(f"{entity}: columns {frame.columns} differ from the archive contract")
             entities[entity] = frame.count()
             files[entity] = write_csv(frame, out_root, archive_relpath(entity, batch_id), order_by=ORDER_BY[entity])
+            if len(files) == 2 and os.environ.get("MOVIEPIPE_FAULT") == "transform:mid":  # tests: a crash mid-write (moviepipe.faults)
+                os.write(2, b"moviepipe fault injected at transform:mid\n"), os._exit(137)
     finally:
         for name, frame in frames.items():
             release(frame, tables[name])

@@ -521,6 +521,8 @@ def _publish(processed: Store, prefix: str, out: Path, manifest: dict, names: li
     processed.delete(prefix + SUCCESS_MARKER)
     for name in names:
         processed.upload(out / name, prefix + name)
+        if os.environ.get("MOVIEPIPE_FAULT") == "unzip:mid":  # tests: a crash mid-publish (moviepipe.faults)
+            os.write(2, b"moviepipe fault injected at unzip:mid\n"), os._exit(137)
     processed.put_bytes(prefix + MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
     keep = {prefix + name for name in [*names, MANIFEST_NAME]}
     for stale in set(processed.list(prefix)) - keep - {prefix + SUCCESS_MARKER}:

@@ -249,6 +249,34 @@ def ingest(zip_path: str = typer.Argument(..., help="A batch zip following the m
     _summary(_run_with_progress(ingest_flow, zip_path=zip_path, engine=engine))
 
 
+@app.command()
+def unlock(source: Optional[str] = typer.Argument(None, help="The source whose lock to clear, as given to "
+                                                             "`moviepipe run --source` (default: movies.db).")):
+    """Remove a stale source lock (left by a killed run); refuses while its holder is alive."""
+    from flows.locks import lock_for
+    from moviepipe.errors import MoviepipeError
+    from moviepipe.runtime import build_runtime
+    from moviepipe.settings import load_settings
+    from moviepipe.sources.factory import open_source
+
+    rt = None
+    try:
+        settings = load_settings(source=source)
+        opened = open_source(settings)
+        try:
+            key = getattr(opened, "base_source_key", opened.source_key)
+        finally:
+            opened.close()
+        rt = build_runtime(settings)
+        console.print(lock_for(key, runtime=rt).unlock(), soft_wrap=True, highlight=False)
+    except MoviepipeError as error:
+        _error(str(error).splitlines()[0])
+        raise typer.Exit(code=1)
+    finally:
+        if rt is not None:
+            rt.close()
+
+
 @contextlib.contextmanager
 def _warehouse():
     """The local warehouse with the sql/ tree applied; our errors end the command in one line."""

@@ -15,6 +15,41 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never a part.
+
+    A temporary file in the same folder, flushed and fsynced, then ``os.replace``d over the
+    target; the folder is fsynced too, so the rename survives a power cut. The one helper
+    every state write goes through (watermarks, key scans, lock holder files).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-")
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
 class ObjectStore(Protocol):
     bucket: str
 
@@ -53,11 +88,7 @@ class LocalObjectStore:
             raise KeyError(f"{self.uri(key)} does not exist") from None
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, prefix=".tmp-") as handle:
-            handle.write(data)
-        os.replace(handle.name, target)
+        write_atomic(self.path(key), data)
 
     def download(self, key: str, path: Path) -> None:
         source = self.path(key)
@@ -70,8 +101,14 @@ class LocalObjectStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, prefix=".tmp-") as handle:
             temp_name = handle.name
-        shutil.copyfile(path, temp_name)
-        os.replace(temp_name, target)
+        try:
+            shutil.copyfile(path, temp_name)
+            with open(temp_name, "rb") as copied:
+                os.fsync(copied.fileno())
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
 
     def list(self, prefix: str = "") -> list[str]:
         return sorted(key for key in self._walk() if key.startswith(prefix))

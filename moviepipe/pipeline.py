@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from moviepipe import progress
+from moviepipe import faults, progress
 from moviepipe.contract import RAW_ENTITY
 from moviepipe.contract.archive import DELETES_FILE
 from moviepipe.errors import BatchRejected, ReconciliationError, StageError
 from moviepipe.ledger import StageRecord, utcnow
 from moviepipe.packaging import add_deletes_file, build_manifest, write_raw_files, zip_batch
 from moviepipe.runtime import Runtime
+from moviepipe.state import FULL_REFRESH, StateError
 from moviepipe.warehouse import DIM_MOVIE_STREAMS, MOVIES_PIPE, REJECTED_PIPE
 from moviepipe.sources.sql import SqlBatchPlan, SqlSource
 
@@ -42,7 +43,9 @@ def stage(rt: Runtime, batch_id: str, name: str, source: str | None = None):
     started = utcnow()
     clock = time.perf_counter()
     progress.started(name, batch_id)
-    rt.ledger.record(StageRecord(batch_id, name, "running", started_at=started, source=source))
+    attempts = _earlier_attempts(rt, batch_id, name)
+    rt.ledger.record(StageRecord(batch_id, name, "running", started_at=started, source=source,
+                                 detail=json.dumps({"earlier_attempts": attempts}) if attempts else None))
     try:
         yield outcome
     except Exception as error:
@@ -50,10 +53,50 @@ def stage(rt: Runtime, batch_id: str, name: str, source: str | None = None):
                                      outcome.rows_rejected, started, utcnow(), source, str(error)[:2000]))
         progress.failed(name, str(error))
         raise
+    detail = {**outcome.detail, "earlier_attempts": attempts} if attempts else outcome.detail
     rt.ledger.record(StageRecord(batch_id, name, "succeeded", outcome.rows_in, outcome.rows_out,
                                  outcome.rows_rejected, started, utcnow(), source,
-                                 json.dumps(outcome.detail, default=str) if outcome.detail else None))
+                                 json.dumps(detail, default=str) if detail else None))
     progress.finished(name, outcome.rows_out, time.perf_counter() - clock, outcome.where)
+
+
+def _earlier_attempts(rt: Runtime, batch_id: str, name: str) -> list[dict]:
+    """What the stage's row said before this attempt replaces it: kept in the new row's detail.
+
+    A row still ``running`` is an attempt whose process died (killed, crashed) before it could
+    say anything; ``failed`` and ``succeeded`` ones are retries and resumed batches. Carried
+    forward, so the row that finally succeeds lists every attempt before it.
+    """
+    rows = rt.ledger.wh.query("SELECT STATE, STARTED_AT, ENDED_AT, DETAIL FROM OPS.BATCH_LEDGER "
+                              "WHERE BATCH_ID = %s AND STAGE = %s", (batch_id, name))
+    if not rows:
+        return []
+    row = rows[0]
+    earlier = []
+    try:
+        earlier = list(json.loads(row["DETAIL"] or "{}").get("earlier_attempts", []))
+    except (ValueError, AttributeError):  # a failed row's detail is its error text
+        pass
+    state = "interrupted" if row["STATE"] == "running" else row["STATE"]
+    return [*earlier, {"state": state, "started_at": str(row["STARTED_AT"]), "ended_at": str(row["ENDED_AT"] or "")}]
+
+
+def _first_started(rt: Runtime, batch_id: str, name: str):
+    """When the stage of this batch first started, over every earlier attempt the ledger kept (or None)."""
+    from datetime import datetime
+
+    rows = rt.ledger.wh.query("SELECT STARTED_AT, DETAIL FROM OPS.BATCH_LEDGER WHERE BATCH_ID = %s AND STAGE = %s",
+                              (batch_id, name))
+    if not rows:
+        return None
+    starts = [rows[0]["STARTED_AT"]]
+    try:
+        starts += [datetime.fromisoformat(attempt["started_at"])
+                   for attempt in json.loads(rows[0]["DETAIL"] or "{}").get("earlier_attempts", [])]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        pass
+    starts = [start for start in starts if start is not None]
+    return min(starts) if starts else None
 
 
 # --------------------------------------------------------------------------- #
@@ -65,21 +108,57 @@ def plan(rt: Runtime, source: SqlSource, full_refresh: bool = False) -> SqlBatch
 
     Retyped columns are found against the baseline the last committed batch
     recorded; delete detection diffs a fresh key scan against its key scan.
+    Lost or unreadable state is a ``StateError`` naming the file, never an
+    unnoticed re-load of everything (``_check_lost_watermark``).
     """
-    low = None if full_refresh else rt.watermarks.get(source.source_key)
+    entry = rt.watermarks.entry(source.source_key)
+    low = None if full_refresh else entry.get("high")
     snapshots = rt.snapshots
+    # No entry but a snapshot: a commit cut short before its watermark, or a lost watermarks file.
+    # Diffing against it keeps deletes visible either way (and re-plans a cut-short batch as it was).
+    snapshot = entry.get("snapshot") or (snapshots.latest(source.source_key) if not entry else None)
     if hasattr(source, "check_retyped"):
-        source.check_retyped(snapshots.column_types(source.source_key))
+        source.check_retyped(snapshots.column_types(source.source_key, snapshot))
     if getattr(source, "detect_deletes", False):
-        return source.plan(low, previous_keys=snapshots.keys(source.source_key))
-    return source.plan(low)
+        previous = snapshots.keys(source.source_key, snapshot, required=bool(entry.get("keys")) and not full_refresh)
+        batch = source.plan(low, previous_keys=previous)
+    else:
+        batch = source.plan(low)
+    if low is None and not full_refresh:
+        _check_lost_watermark(rt, source, batch)
+    return batch
+
+
+def _check_lost_watermark(rt: Runtime, source, batch) -> None:
+    """No watermark, yet the warehouse holds reconciled batches of this source: the state was lost.
+
+    Resuming the source's first batch (a crash before its commit) re-plans that very batch id,
+    which is allowed; any other batch would re-load everything the warehouse already holds.
+    """
+    if not hasattr(source, "base_source_key") or getattr(source, "window", None):
+        return  # OMDb and backfills keep no such watermark
+    rows = rt.ledger.wh.query(
+        "SELECT DISTINCT r.BATCH_ID FROM OPS.BATCH_LEDGER r JOIN OPS.BATCH_LEDGER e ON e.BATCH_ID = r.BATCH_ID "
+        "WHERE r.STAGE = 'reconcile' AND r.STATE = 'succeeded' AND e.STAGE = 'extract' AND e.SOURCE = %s",
+        (batch.source_name,))
+    done = {row["BATCH_ID"] for row in rows}
+    if done and (batch.is_empty or batch.batch_id not in done):
+        where = rt.watermarks.store.uri(rt.watermarks.key)
+        state = "has no entry for it" if rt.watermarks.exists() else "is missing"
+        raise StateError(f"state file {where} {state}, but the warehouse already holds {len(done)} reconciled "
+                         f"batch(es) of source {batch.source_name}: the state was lost. Restore it from a backup, "
+                         f"or run `{FULL_REFRESH}` to re-read the source on purpose (unchanged rows are no-ops)")
 
 
 def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
     folder = rt.work_dir / batch.batch_id
+    # A re-run batch must write the same bytes: the deletes' time is when the batch was first extracted
+    # (a new time would make a new archive file, which the pipes would load a second time).
+    first = _first_started(rt, batch.batch_id, "extract") or utcnow()
     with stage(rt, batch.batch_id, "extract", batch.source_name) as out:
         out.rows_in = batch.expected_rows
-        raw = write_raw_files(source.batches(batch), source.schema, folder / RAW_ENTITY)
+        raw = write_raw_files(_fault_after_first(source.batches(batch), "extract:inside"), source.schema,
+                              folder / RAW_ENTITY)
         out.rows_out = raw.rows
         out.where = str(raw.folder)
         if raw.rows != batch.expected_rows:
@@ -87,7 +166,7 @@ def extract(rt: Runtime, source: SqlSource, batch: SqlBatchPlan):
                                         "the source changed inside the batch's watermark range", retryable=True)
         deletes = getattr(batch, "deletes", None)
         if deletes is not None and deletes.num_rows:
-            add_deletes_file(raw, deletes, utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+            add_deletes_file(raw, deletes, first.strftime("%Y-%m-%d %H:%M:%S"))
         drift = getattr(batch, "drift", None)
         out.detail = {key: value for key, value in {
             "deletes": getattr(batch, "delete_count", 0),
@@ -119,21 +198,30 @@ def package(rt: Runtime, batch: SqlBatchPlan, raw, source_kind: str = "sql") -> 
         out.rows_in = out.rows_out = raw.rows
         out.where = str(zip_path)
         out.detail = {"zip_bytes": zip_path.stat().st_size}
+    faults.point("package:after")
     return zip_path
 
 
 def commit(rt: Runtime, source: SqlSource, batch: SqlBatchPlan) -> None:
     """After the batch reconciles: move the watermark and the source snapshots, drop the staging copy.
 
-    Until this runs, a crash anywhere re-plans the same batch (same range, same
-    deletes, same id). The zip stays in the landing bucket; the work folder is
-    only a staging copy of it.
+    Until the watermark write, a crash anywhere re-plans the same batch (same range,
+    same deletes, same id); the snapshot it points at is written before it. The zip
+    stays in the landing bucket; the work folder is only a staging copy of it.
     """
-    rt.watermarks.advance(source.source_key, batch.high, batch.batch_id)
     current_keys = getattr(batch, "current_keys", None)
     column_types = getattr(batch, "column_types", None)
+    snapshot = None
     if current_keys is not None or column_types:
-        rt.snapshots.commit(source.source_key, keys=current_keys, column_types=column_types or None)
+        # the snapshot first, in its own folder; then the watermark that points at it commits both
+        snapshot = batch.batch_id
+        rt.snapshots.commit(source.source_key, keys=current_keys, column_types=column_types or None,
+                            snapshot=snapshot)
+    faults.point("commit:between_watermark_and_keyscan")
+    rt.watermarks.advance(source.source_key, batch.high, batch.batch_id, snapshot=snapshot,
+                          keys=current_keys is not None if snapshot else None)
+    if snapshot:
+        rt.snapshots.prune(source.source_key, keep=snapshot)
     shutil.rmtree(rt.work_dir / batch.batch_id, ignore_errors=True)
     (rt.work_dir / f"{batch.batch_id}.zip").unlink(missing_ok=True)
 
@@ -157,6 +245,7 @@ def land(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int) -> str
         rt.land(zip_path, key)
         out.rows_in = out.rows_out = rows
         out.where = rt.landing.uri(key)
+        faults.point("land:after")  # landed, but the ledger still says running
     return key
 
 
@@ -231,7 +320,17 @@ def reconcile(rt: Runtime, batch_id: str, extracted: int) -> dict:
         if not result["balanced"]:
             raise ReconciliationError(f"batch {batch_id} does not reconcile: {result['extracted']} extracted, "
                                       f"{result['loaded']} loaded, {result['rejected']} rejected")
+    faults.point("reconcile:after")
     return result
+
+
+def _fault_after_first(chunks, name: str):
+    """The source's chunks, with the fault point ``name`` after the first one (a crash mid-extract)."""
+    for i, chunk in enumerate(chunks):
+        if i:
+            faults.point(name)
+        yield chunk
+    faults.point(name)
 
 
 def _dim_counts(rt: Runtime) -> dict:
@@ -240,3 +339,39 @@ def _dim_counts(rt: Runtime) -> dict:
         "COALESCE(SUM(IFF(IS_CURRENT AND IS_DELETED, 1, 0)), 0) AS DELETED, "
         "(SELECT COUNT(*) FROM ANALYTICS.FACT_MOVIE_RATING) AS RATINGS FROM ANALYTICS.DIM_MOVIE")[0]
     return {key.lower(): int(value) for key, value in row.items()}
+
+
+# --------------------------------------------------------------------------- #
+# One whole run without Prefect
+# --------------------------------------------------------------------------- #
+
+def run_source(rt: Runtime, source, full_refresh: bool = False, lock_wait: float | None = None) -> dict:
+    """The stages of ``flows.pipeline.run_flow`` in the same order, without Prefect (no tasks,
+    retries, artifacts or alerts): under the source lock, plan → extract → package → land →
+    unzip → transform → load → merge → reconcile → commit. For the crash matrix
+    (``tests/reliability``), which kills and reruns it dozens of times in a few minutes, and for
+    scripts; keep it in step with ``flows.pipeline._run_source``."""
+    from flows.locks import source_lock
+
+    wait = rt.settings.source_lock_wait if lock_wait is None else lock_wait
+    lock_key = getattr(source, "base_source_key", source.source_key)
+    with source_lock(lock_key, source.name, wait, runtime=rt):
+        try:
+            batch = plan(rt, source, full_refresh)
+            record_source_misses(rt, batch)
+            if batch.is_empty:
+                return {"status": "unchanged", "source": batch.source_name}
+            raw = extract(rt, source, batch)
+        finally:
+            source.close()
+        zip_path = package(rt, batch, raw, source.kind)
+        key = landing_key(batch.source_name, batch.batch_id)
+        land(rt, batch.batch_id, zip_path, key, raw.rows)
+        raw_key = unzip(rt, batch.batch_id, key, raw.rows)
+        transformed = transform(rt, batch.batch_id, raw_key)
+        load(rt, batch.batch_id)
+        merged = merge(rt, batch.batch_id)
+        reconciled = reconcile(rt, batch.batch_id, raw.rows)
+        commit(rt, source, batch)
+    return {"status": "loaded", "batch_id": batch.batch_id, "source": batch.source_name, "transform": transformed,
+            "merge": merged, "reconcile": reconciled}

@@ -104,7 +104,9 @@ class Settings(BaseSettings):
     #: Send a completion summary of every run that loaded a batch (default: cloud yes, local no).
     alert_on_success: bool | None = None
     #: How long a run waits for another run of the same source to finish before it is refused.
-    source_lock_wait: float = Field(default=600, ge=0)
+    source_lock_wait: float = Field(default=10, ge=0)
+    #: Cloud only: how long a run's lease on its source lives without renewal (renewed every fifth of it).
+    source_lock_lease: float = Field(default=300, gt=0)
 
     @property
     def success_alerts(self) -> bool:

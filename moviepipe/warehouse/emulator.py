@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from moviepipe import faults
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
 from moviepipe.warehouse import copy_emulation, load_history, sqlfiles, task_runtime
@@ -190,6 +191,7 @@ class LocalSnowflake:
                 run.rows_loaded += result.row_count
             else:
                 run.files_failed.append(result)
+        faults.point("load:between_pipes") if run.files_loaded else None  # tests: a crash between two pipes
         return run
 
     def run_pipes(self, archive: LocalObjectStore) -> list[PipeRun]:
@@ -359,6 +361,7 @@ class LocalSnowflake:
                     failures.append(error)
                     continue
             graph_run.record(task.name, "SUCCEEDED", started)
+            faults.point("merge:between") if task.name == "ANALYTICS.MERGE_DIM_MOVIE" else None  # tests
             done.add(task.name)
         if failures:
             raise failures[0]
@@ -401,6 +404,7 @@ class LocalSnowflake:
         # same rows into the next merge, which the merges make a no-op (same hash, or not newer).
         bounds = {name: self._open_stream(name) for name in consumed}
         self.wh.execute(task.body)
+        faults.point("merge:after_dim_movie") if task.name == "ANALYTICS.MERGE_DIM_MOVIE" else None  # tests
         for name, (_, upper) in bounds.items():
             self.wh.execute("UPDATE OPS.STREAM_OFFSETS SET LAST_ROW_ID = %s, UPDATED_AT = SYSDATE() "
                             "WHERE STREAM_NAME = %s", (upper, name))
