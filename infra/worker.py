@@ -35,6 +35,7 @@ from infra.storage import DataLake
 
 #: Where the cloud runtime keeps what runs remember (``moviepipe/state.py``).
 STATE_PREFIX = "state/"
+SNAPSHOTS_PREFIX = "state/sources/"
 
 
 class WorkerRole(pulumi.ComponentResource):
@@ -61,6 +62,8 @@ class WorkerRole(pulumi.ComponentResource):
             iam.allow("ReadTransformResults", ["s3:GetObject"],
                       [iam.objects(archive, f"{p}*") for p in (RESULTS_PREFIX, *archive_prefixes)]),
             iam.allow("ReadWriteState", ["s3:GetObject", "s3:PutObject"], [iam.objects(state, f"{STATE_PREFIX}*")]),
+            # A commit prunes the key-scan snapshots no watermark points at any more (moviepipe/state.py).
+            iam.allow("PruneSnapshots", ["s3:DeleteObject"], [iam.objects(state, f"{SNAPSHOTS_PREFIX}*")]),
             iam.kms_use(lake.key.arn, write=True),
             iam.allow("RunGlueJob", ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"], [glue_job_arn]),
             iam.allow("PublishAlerts", ["sns:Publish"], [alert_topic_arn]),

@@ -79,12 +79,24 @@ def world(aws_credentials, glue_run, tmp_path_factory):
 
 
 def run_scenario(world, zip_path, batch_id, work) -> dict:
-    """Everything a deployment does with AWS for one good batch and one bad zip."""
+    """Everything a deployment does with AWS for one good batch and one bad zip, holding the source's lease."""
+    from flows import locks
+
+    rt = world.runtime(work / "home")
+    lock = locks.lock_for(world_module.SOURCE_KEY, rt)  # the run's lease in the state bucket
+    with lock.hold("movies", wait_seconds=0):
+        lock.renew(lock.read()[0])
+        out = carry_batches(world, rt, zip_path, batch_id, work)
+    out["unlock"] = lock.unlock()
+    return out
+
+
+def carry_batches(world, rt, zip_path, batch_id, work) -> dict:
+    """Land, unzip, transform, alert and commit state: the cloud runtime's own calls."""
     import pyarrow as pa
     import zip_corpus
 
-    rt = world.runtime(work / "home")
-    out = {"watermark_before": rt.watermarks.get(world_module.SOURCE_KEY)}
+    out = {"batch_id": batch_id, "watermark_before": rt.watermarks.get(world_module.SOURCE_KEY)}
 
     good_key = f"incoming/sqlite/{batch_id}.zip"
     rt.land(zip_path, good_key)
@@ -118,10 +130,13 @@ def run_scenario(world, zip_path, batch_id, work) -> dict:
     rt.alert("moviepipe: test alert", {"batch_id": batch_id, "stage": "test"})
     rt.watermarks.advance(world_module.SOURCE_KEY, "2026-10-18T10:11:12", batch_id)
     out["watermark_after"] = rt.watermarks.get(world_module.SOURCE_KEY)
-    rt.snapshots.commit(world_module.SOURCE_KEY, keys=pa.table({"sourceId": ["9001", "5"]}),
-                        column_types={"Title": "TEXT"})
-    out["snapshot"] = (rt.snapshots.keys(world_module.SOURCE_KEY).num_rows,
-                       rt.snapshots.column_types(world_module.SOURCE_KEY))
+    for snapshot in ("b20261017T000000-earlier", batch_id):  # two commits; the first is pruned
+        rt.snapshots.commit(world_module.SOURCE_KEY, keys=pa.table({"sourceId": ["9001", "5"]}),
+                            column_types={"Title": "TEXT"}, snapshot=snapshot)
+    rt.snapshots.prune(world_module.SOURCE_KEY, keep=batch_id)
+    out["snapshot"] = (rt.snapshots.keys(world_module.SOURCE_KEY, snapshot=batch_id).num_rows,
+                       rt.snapshots.column_types(world_module.SOURCE_KEY, snapshot=batch_id),
+                       rt.snapshots.latest(world_module.SOURCE_KEY))
 
     out["snowflake_files"] = world.snowflake_loads([f"{p.stage_path.strip('/')}/" for p in rt.snowflake.pipes])
     world.snowflake_error()
@@ -171,7 +186,8 @@ def test_bad_zip_is_quarantined_redeliveries_are_safe_and_a_failure_dead_letters
 def test_state_and_alerts_go_through_the_flow_runs_role(world):
     out = world.outcomes
     assert out["watermark_before"] is None and out["watermark_after"] == "2026-10-18T10:11:12"
-    assert out["snapshot"] == (2, {"Title": "TEXT"})
+    assert out["snapshot"] == (2, {"Title": "TEXT"}, out["batch_id"])  # the earlier snapshot was pruned
+    assert "is free" in out["unlock"] and "released" in out["unlock"]  # the lease was taken, renewed, released
     from moto.sns.models import sns_backends
 
     sent = sns_backends["123456789012"][principals.REGION].topics[world.topic_arn].sent_notifications
