@@ -328,11 +328,13 @@ def _read_with_duckdb(duck, fmt: CsvFormat, path: Path, width: int) -> int | Non
     except duckdb.Error:
         return None  # a bad record: the Python reader names it exactly
     fields = [f"C{n}" for n in range(1, width + 1)]
-    inside = " + ".join(f"COALESCE(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in fields)
-    count, newlines_inside, first = duck.execute(f"SELECT COUNT(*), COALESCE(SUM({inside}), 0), MIN(rowid) "
-                                                 f"FROM {RAW_STAGING}").fetchone()
+    count, first = duck.execute(f"SELECT COUNT(*), MIN(rowid) FROM {RAW_STAGING}").fetchone()
     breaks, ends_open = _line_breaks(path)
-    lines = breaks - int(newlines_inside) + (1 if ends_open else 0)
+    lines = breaks + (1 if ends_open else 0)
+    if lines != fmt.skip_header + int(count):
+        # more lines than records: line breaks inside fields, or lines DuckDB passed over
+        inside = " + ".join(f"COALESCE(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in fields)
+        lines -= int(duck.execute(f"SELECT COALESCE(SUM({inside}), 0) FROM {RAW_STAGING}").fetchone()[0])
     if lines != fmt.skip_header + int(count):
         return None  # a blank line, an unterminated quote or an odd line ending: not what Python would read
     # preserve_insertion_order (DuckDB's default) keeps the file's order in the (contiguous) rowids,
@@ -452,11 +454,12 @@ def _first_value_error(duck, plan: CopyPlan, columns: list[_Column], fmt: CsvFor
     if not checks:
         return None
     union = " UNION ALL ".join(checks)
-    rows = duck.execute(f"SELECT LINE, COLUMN_LABEL, MESSAGE, (SELECT COUNT(DISTINCT ROW_NUMBER) FROM ({union})), "
-                        f"ROW_NUMBER FROM ({union}) ORDER BY ROW_NUMBER, POSITION LIMIT 1").fetchall()
-    if not rows:
+    rows = duck.execute(f"SELECT LINE, COLUMN_LABEL, MESSAGE, ROW_NUMBER FROM ({union}) "
+                        "ORDER BY ROW_NUMBER, POSITION LIMIT 1").fetchall()
+    if not rows:  # the common case costs one pass; the count of bad records only when there are some
         return None
-    line, label, message, count, row_number = rows[0]
+    line, label, message, row_number = rows[0]
+    count = duck.execute(f"SELECT COUNT(DISTINCT ROW_NUMBER) FROM ({union})").fetchone()[0]
     if line is None:  # staged by DuckDB's reader, which keeps no line numbers: count them for this record
         line = _line_of(fmt, path, int(row_number))
     return {"error_count": int(count), "first_error_message": message, "first_error_line_number": int(line),
