@@ -95,7 +95,10 @@ def initial(source: Path, folder: Path, sampler) -> dict:
 def incremental(source: Path, folder: Path, watermark: str, sampler) -> dict:
     figures: dict = {}
     target = folder / "incremental.parquet"
+    target.unlink(missing_ok=True)
     rows = _timed(sampler, "extract", figures, None, lambda: extract_to_parquet(source, target, after=watermark))
+    if rows == 0:  # nothing changed: nothing to load or merge (and no Parquet file was written)
+        return {"stages": figures, "rows": 0, "versions": {"closed": 0, "opened": 0}}
     db = duckdb.connect(str(folder / "floor.duckdb"))
     try:
         _timed(sampler, "load", figures, rows, lambda: db.execute(
@@ -118,3 +121,12 @@ def incremental(source: Path, folder: Path, watermark: str, sampler) -> dict:
     finally:
         db.close()
     return {"stages": figures, "rows": rows, "versions": versions}
+
+
+def watermark(folder: Path) -> str | None:
+    """The newest ``lastUpdated`` the floor has loaded (where its next incremental starts)."""
+    db = duckdb.connect(str(folder / "floor.duckdb"), read_only=True)
+    try:
+        return db.execute("SELECT MAX(lastUpdated) FROM raw_movies").fetchone()[0]
+    finally:
+        db.close()

@@ -15,10 +15,13 @@ from contextlib import contextmanager
 import psutil
 
 
-def tree_rss() -> int:
-    """Bytes resident in this process and all its descendants right now."""
-    me = psutil.Process()
-    total = me.memory_info().rss
+def tree_rss(root: psutil.Process | None = None) -> int:
+    """Bytes resident in ``root`` (default: this process) and all its descendants right now."""
+    me = root or psutil.Process()
+    try:
+        total = me.memory_info().rss
+    except psutil.Error:  # the root itself has ended
+        return 0
     for child in me.children(recursive=True):
         try:
             total += child.memory_info().rss
@@ -83,3 +86,19 @@ class RssSampler:
             yield
         finally:
             self.end()
+
+
+def run_watched(command: list[str], interval: float = 0.05, **popen) -> tuple[int, int, float]:
+    """Run ``command`` to its end: (return code, peak bytes resident in its process tree, wall seconds).
+
+    Only the child's tree is counted, not this process: the figure is the tool's own."""
+    import subprocess
+
+    started = time.perf_counter()
+    child = subprocess.Popen(command, **popen)
+    root = psutil.Process(child.pid)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, tree_rss(root))
+        time.sleep(interval)
+    return child.returncode, peak, time.perf_counter() - started

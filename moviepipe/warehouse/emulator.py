@@ -13,7 +13,10 @@ swallowed:
   error, in ``OPS.LOAD_FAILURES``; a good one is recorded with its content digest in
   ``OPS.LOADED_FILES`` in the same transaction (Snowflake's load history, kept forever).
   Like Snowpipe, which knows a file by name and ETag, a file re-written with the same
-  bytes is not processed again (loaded or refused) and one with other bytes is;
+  bytes is not processed again (loaded or refused) and one with other bytes is. The
+  history also keeps each file's size and stat signature, so a file already loaded is
+  recognised by one ``stat`` and only new or re-written files are read and hashed: a load
+  costs the new files, not the archive's history;
 - a **stream** is an offset per stream over the raw table's ``ROW_ID``, kept in
   ``OPS.STREAM_OFFSETS``; its consumer sees a view of the rows past the offset,
   and the offset advances only when the consuming statement commits. This relies on
@@ -163,13 +166,22 @@ class LocalSnowflake:
         pipe, plan = self.pipes[name], self.copy_plans[name]
         file_format = self.file_formats[plan.format_name]
         prefix = pipe.stage_path.strip("/") + "/"
-        loaded = {(row[0], row[1]) for row in self.wh.execute(
-            "SELECT FILE_NAME, CONTENT_MD5 FROM OPS.LOADED_FILES WHERE PIPE_NAME = %s", (pipe.name,))}
+        history = self.wh.execute("SELECT FILE_NAME, CONTENT_MD5, FILE_SIGNATURE FROM OPS.LOADED_FILES "
+                                  "WHERE PIPE_NAME = %s", (pipe.name,))
+        loaded = {(row[0], row[1]) for row in history}
+        known = {(row[0], row[2]) for row in history if row[2]}
         refused = load_history.recorded_failures(self.wh, pipe.name)
         run = PipeRun(pipe=pipe.name, table=pipe.target_table)
         for key in sorted(k for k in archive.list(prefix) if k.lower().endswith(".csv")):
+            size, signature = _signature(archive, key)
+            if (key, signature) in known:  # the very file loaded before: known without reading it
+                run.files_skipped.append(key)
+                continue
             digest = _md5(archive, key)
-            if (key, digest) in loaded:
+            if (key, digest) in loaded:  # re-written with the same bytes: not loaded again
+                self.wh.execute("UPDATE OPS.LOADED_FILES SET FILE_SIZE = %s, FILE_SIGNATURE = %s "
+                                "WHERE PIPE_NAME = %s AND FILE_NAME = %s AND CONTENT_MD5 = %s",
+                                (size, signature, pipe.name, key, digest))
                 run.files_skipped.append(key)
                 continue
             if (key, digest) in refused:  # Snowpipe does not try the same file again: still refused
@@ -177,14 +189,17 @@ class LocalSnowflake:
                 continue
             if "'" in key:
                 raise StageError("load", f"{pipe.name}: archive key {key!r} holds a quote")
-            with self.wh.transaction():
-                result = copy_emulation.load_file(self.wh, plan, file_format, archive.path(key), key)
+            def record(result: FileLoad, key: str = key, digest: str = digest, size: int = size,
+                       signature: str = signature) -> None:  # in the load's transaction
                 if result.loaded:
                     self.wh.execute(
-                        "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED) "
-                        "VALUES (%s, %s, %s, %s, %s)", (pipe.name, key, digest, _batch_id(key), result.row_count))
+                        "INSERT INTO OPS.LOADED_FILES (PIPE_NAME, FILE_NAME, CONTENT_MD5, BATCH_ID, ROWS_LOADED, "
+                        "FILE_SIZE, FILE_SIGNATURE) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (pipe.name, key, digest, _batch_id(key), result.row_count, size, signature))
                 else:
                     load_history.record_failure(self.wh, pipe.name, result, digest, _batch_id(key))
+
+            result = copy_emulation.load_file(self.wh, plan, file_format, archive.path(key), key, record)
             run.loads.append(result)
             if result.loaded:
                 run.files_loaded.append(key)
@@ -410,6 +425,15 @@ class LocalSnowflake:
                             "WHERE STREAM_NAME = %s", (upper, name))
         return TaskRun(task=task.name, ran=True,
                        consumed={name: upper - offset for name, (offset, upper) in bounds.items()})
+
+
+def _signature(archive: LocalObjectStore, key: str) -> tuple[int, str]:
+    """(size, "size:mtime_ns:inode"): what tells a file from a re-written one without reading it.
+
+    The archive's writers replace a file (write a temporary file, rename it), which always
+    gives it a new inode, so a re-written file never keeps its signature, whatever its bytes."""
+    stat = archive.path(key).stat()
+    return stat.st_size, f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
 
 
 def _md5(archive: LocalObjectStore, key: str) -> str:

@@ -12,7 +12,11 @@ from warehouse_testlib import movie, tree_with, write_batch
 from moviepipe.contract import archive as contract
 from moviepipe.errors import StageError
 from moviepipe.warehouse import sqlfiles
-from moviepipe.warehouse.copy_emulation import CopyEmulationError, parse_copy, parse_file_format
+from moviepipe.warehouse.copy_emulation import (
+    CopyEmulationError,
+    parse_copy,
+    parse_file_format,
+)
 
 MOVIES = "RAW.MOVIES_PIPE"
 MOVIES_CSV = contract.archive_relpath("movies", "b1")
@@ -135,6 +139,25 @@ def test_malformed_csv_is_refused_with_its_line(snow, content, line, message):
     snow.store.put_bytes(MOVIES_CSV, content.encode())
     (failure,) = snow.emulator.run_pipe(MOVIES, snow.store).files_failed
     assert failure.first_error_message.startswith(message) and failure.first_error_line_number == line
+
+
+def test_a_blank_line_between_records_is_refused_as_a_record_with_no_fields(snow):
+    """DuckDB's CSV reader passes over blank lines; Snowflake reads one as a record of no fields."""
+    write_batch(snow.archive_dir, "b1", [movie("tt1", AT), movie("tt2", AT)], only=("movies",))
+    header, first, second = snow.store.get_bytes(MOVIES_CSV).decode().splitlines(keepends=True)
+    snow.store.put_bytes(MOVIES_CSV, (header + first + "\n" + second).encode())
+    (failure,) = snow.emulator.run_pipe(MOVIES, snow.store).files_failed
+    assert failure.first_error_message.startswith("Number of columns in file (0) does not match")
+    assert failure.first_error_line_number == 3
+    assert snow.scalar("SELECT COUNT(*) FROM RAW.MOVIES") == 0
+
+
+def test_a_bad_value_after_a_multi_line_field_is_named_at_its_physical_line(snow):
+    write_batch(snow.archive_dir, "b1", [movie("tt1", AT, PLOT="two\nlines"), {**movie("tt2", AT), "YEAR": "19x4"}],
+                only=("movies",))
+    (failure,) = snow.emulator.run_pipe(MOVIES, snow.store).files_failed
+    assert failure.first_error_message == "Numeric value '19x4' is not recognized"
+    assert failure.first_error_line_number == 4  # header, two lines of tt1, then tt2
 
 
 def test_invalid_utf8_is_refused(snow):
