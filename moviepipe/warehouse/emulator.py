@@ -49,7 +49,7 @@ from pathlib import Path
 from moviepipe import faults
 from moviepipe.errors import StageError
 from moviepipe.objectstore import LocalObjectStore
-from moviepipe.warehouse import copy_emulation, load_history, sqlfiles, task_runtime
+from moviepipe.warehouse import copy_emulation, copy_statement, load_history, sqlfiles, task_runtime
 from moviepipe.warehouse.client import Warehouse
 from moviepipe.warehouse.load_history import FileLoad
 
@@ -94,8 +94,8 @@ class LocalSnowflake:
         self.pipes: dict[str, sqlfiles.PipeDef] = {}
         self.streams: dict[str, sqlfiles.StreamDef] = {}
         self.tasks: dict[str, sqlfiles.TaskDef] = {}
-        self.file_formats: dict[str, copy_emulation.CsvFormat] = {}
-        self.copy_plans: dict[str, copy_emulation.CopyPlan] = {}  # pipe name -> its COPY
+        self.file_formats: dict[str, copy_statement.CsvFormat] = {}
+        self.copy_plans: dict[str, copy_statement.CopyPlan] = {}  # pipe name -> its COPY
         self.last_graph_run: task_runtime.GraphRun | None = None  # its TASK_HISTORY, for the cloud test harness
 
     # ------------------------------------------------------------------ setup
@@ -110,15 +110,15 @@ class LocalSnowflake:
                         self.copy_plans[definition.name] = self._copy_plan(definition)
                     if sql_file.kind == "tasks":
                         task_runtime.check_body(definition.name, definition.body)
-                except (sqlfiles.SqlParseError, copy_emulation.CopyEmulationError,
+                except (sqlfiles.SqlParseError, copy_statement.CopyEmulationError,
                         task_runtime.TaskRuntimeError) as error:
                     raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
                 getattr(self, sql_file.kind)[definition.name] = definition
                 continue
             if sql_file.kind == "file_formats":
                 try:
-                    file_format = copy_emulation.parse_file_format(statement)
-                except copy_emulation.CopyEmulationError as error:
+                    file_format = copy_statement.parse_file_format(statement)
+                except copy_statement.CopyEmulationError as error:
                     raise StageError("warehouse", f"{sql_file.path.name}: {error}") from None
                 self.file_formats[file_format.name] = file_format
             if UNSUPPORTED.match(statement):
@@ -154,10 +154,10 @@ class LocalSnowflake:
                                           "warehouse folder under MOVIEPIPE_HOME")
 
     # ------------------------------------------------------------------ pipes
-    def _copy_plan(self, pipe: sqlfiles.PipeDef) -> copy_emulation.CopyPlan:
-        plan = copy_emulation.parse_copy(pipe.copy_statement)
+    def _copy_plan(self, pipe: sqlfiles.PipeDef) -> copy_statement.CopyPlan:
+        plan = copy_statement.parse_copy(pipe.copy_statement)
         if plan.format_name not in self.file_formats:
-            raise copy_emulation.CopyEmulationError(f"pipe {pipe.name}: no file format {plan.format_name} under "
+            raise copy_statement.CopyEmulationError(f"pipe {pipe.name}: no file format {plan.format_name} under "
                                                     "sql/file_formats")
         return plan
 

@@ -12,7 +12,7 @@ from warehouse_testlib import movie, tree_with, write_batch
 from moviepipe.contract import archive as contract
 from moviepipe.errors import StageError
 from moviepipe.warehouse import sqlfiles
-from moviepipe.warehouse.copy_emulation import (
+from moviepipe.warehouse.copy_statement import (
     CopyEmulationError,
     parse_copy,
     parse_file_format,
