@@ -27,6 +27,7 @@ from moviepipe.errors import MoviepipeError
 from moviepipe.packaging import read_manifest_from_zip
 from moviepipe.runtime import Runtime, build_runtime
 from moviepipe.settings import Settings, load_settings
+from moviepipe.source_run import Stages, run_source
 from moviepipe.sources import Source
 from moviepipe.sources.factory import open_source
 
@@ -74,6 +75,18 @@ def carry_batch(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int)
     return {"transform": transformed, "merge": merged, "reconcile": reconciled}
 
 
+def _carry_publishing(rt: Runtime, batch_id: str, zip_path: Path, key: str, rows: int) -> dict:
+    """``carry_batch``, and the artifacts of how far the batch got if it fails (the hooks alert)."""
+    try:
+        return carry_batch(rt, batch_id, zip_path, key, rows)
+    except Exception:
+        reporting.publish_artifacts_safely(rt, batch_id, key)
+        raise
+
+
+FLOW_STAGES = Stages(extract=extract_task, package=package_task, carry=_carry_publishing)
+
+
 def _start(settings: Settings) -> tuple[Runtime, dict]:
     """Build the runtime and record what the hooks need if the run fails or completes."""
     ctx = reporting.context()
@@ -94,38 +107,29 @@ def _finish(rt: Runtime, ctx: dict, result: dict, key: str | None) -> dict:
 
 def _run_source(rt: Runtime, ctx: dict, settings: Settings, source: Source, full_refresh: bool,
                 advance_watermark: bool) -> dict:
+    """``moviepipe.source_run.run_source`` with Prefect tasks, batch logs and artifacts around it."""
     ctx["source"] = source.name
-    lock_key = getattr(source, "base_source_key", source.source_key)
-    with source_lock(lock_key, source.name, settings.source_lock_wait, runtime=rt):
-        try:
-            batch = pipeline.plan(rt, source, full_refresh)
-            pipeline.record_source_misses(rt, batch)
-            reporting.publish_source_answers_safely(batch)
-            if batch.is_empty:
-                return _nothing_new(batch)
+
+    def planned(batch) -> None:
+        reporting.publish_source_answers_safely(batch)
+        if not batch.is_empty:
             ctx["batch_id"] = batch.batch_id
             reporting.batch_logger(batch.batch_id).info("planned %s rows of %s (watermark %s → %s)",
                                                         batch.expected_rows, batch.source_name, batch.low, batch.high)
-            raw = extract_task(rt, source, batch)
-        finally:
-            source.close()
-        zip_path = package_task(rt, batch, raw, source.kind)
-        key = pipeline.landing_key(batch.source_name, batch.batch_id)
-        try:
-            result = carry_batch(rt, batch.batch_id, zip_path, key, raw.rows)
-        except Exception:
-            reporting.publish_artifacts_safely(rt, batch.batch_id, key)
-            raise
-        if advance_watermark:
-            pipeline.commit(rt, source, batch)
-        status = "loaded"
-        if getattr(batch, "quota_exhausted", False):  # OMDb: the day's quota ran out mid-fetch
-            status = "partial"
-            reporting.batch_logger(batch.batch_id).warning("%s", batch.quota_error())
-        return _finish(rt, ctx, {"status": status, "batch_id": batch.batch_id, "source": batch.source_name,
-                                 "watermark": {"low": batch.low, "high": batch.high}, **result,
-                                 **({"source_detail": batch.report()} if hasattr(batch, "report") else {}),
-                                 "ledger": rt.ledger.rows(batch.batch_id), "home": str(settings.home_dir)}, key)
+
+    run = run_source(rt, source, full_refresh, settings.source_lock_wait, stages=FLOW_STAGES,
+                     on_planned=planned, advance_watermark=advance_watermark)
+    batch = run.batch
+    if run.result is None:
+        return _nothing_new(batch)
+    status = "loaded"
+    if getattr(batch, "quota_exhausted", False):  # OMDb: the day's quota ran out mid-fetch
+        status = "partial"
+        reporting.batch_logger(batch.batch_id).warning("%s", batch.quota_error())
+    return _finish(rt, ctx, {"status": status, "batch_id": batch.batch_id, "source": batch.source_name,
+                             "watermark": {"low": batch.low, "high": batch.high}, **run.result,
+                             **({"source_detail": batch.report()} if hasattr(batch, "report") else {}),
+                             "ledger": rt.ledger.rows(batch.batch_id), "home": str(settings.home_dir)}, run.key)
 
 
 def _nothing_new(batch) -> dict:

@@ -339,39 +339,3 @@ def _dim_counts(rt: Runtime) -> dict:
         "COALESCE(SUM(IFF(IS_CURRENT AND IS_DELETED, 1, 0)), 0) AS DELETED, "
         "(SELECT COUNT(*) FROM ANALYTICS.FACT_MOVIE_RATING) AS RATINGS FROM ANALYTICS.DIM_MOVIE")[0]
     return {key.lower(): int(value) for key, value in row.items()}
-
-
-# --------------------------------------------------------------------------- #
-# One whole run without Prefect
-# --------------------------------------------------------------------------- #
-
-def run_source(rt: Runtime, source, full_refresh: bool = False, lock_wait: float | None = None) -> dict:
-    """The stages of ``flows.pipeline.run_flow`` in the same order, without Prefect (no tasks,
-    retries, artifacts or alerts): under the source lock, plan → extract → package → land →
-    unzip → transform → load → merge → reconcile → commit. For the crash matrix
-    (``tests/reliability``), which kills and reruns it dozens of times in a few minutes, and for
-    scripts; keep it in step with ``flows.pipeline._run_source``."""
-    from flows.locks import source_lock
-
-    wait = rt.settings.source_lock_wait if lock_wait is None else lock_wait
-    lock_key = getattr(source, "base_source_key", source.source_key)
-    with source_lock(lock_key, source.name, wait, runtime=rt):
-        try:
-            batch = plan(rt, source, full_refresh)
-            record_source_misses(rt, batch)
-            if batch.is_empty:
-                return {"status": "unchanged", "source": batch.source_name}
-            raw = extract(rt, source, batch)
-        finally:
-            source.close()
-        zip_path = package(rt, batch, raw, source.kind)
-        key = landing_key(batch.source_name, batch.batch_id)
-        land(rt, batch.batch_id, zip_path, key, raw.rows)
-        raw_key = unzip(rt, batch.batch_id, key, raw.rows)
-        transformed = transform(rt, batch.batch_id, raw_key)
-        load(rt, batch.batch_id)
-        merged = merge(rt, batch.batch_id)
-        reconciled = reconcile(rt, batch.batch_id, raw.rows)
-        commit(rt, source, batch)
-    return {"status": "loaded", "batch_id": batch.batch_id, "source": batch.source_name, "transform": transformed,
-            "merge": merged, "reconcile": reconciled}

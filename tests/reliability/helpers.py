@@ -1,7 +1,7 @@
 """Runs for the reliability tests: whole pipeline runs in a child process, killed or not.
 
 A child is forked from the test process (the imports are paid once, not 40 times) and runs
-``moviepipe.pipeline.run_source`` on its own ``MOVIEPIPE_HOME``; ``MOVIEPIPE_FAULT`` makes it die
+``moviepipe.source_run.run_source`` on its own ``MOVIEPIPE_HOME``; ``MOVIEPIPE_FAULT`` makes it die
 with ``os._exit(137)`` at the named point. The parent never opens a warehouse or a transform
 session before forking, so the child inherits no open DuckDB state.
 """
@@ -54,9 +54,9 @@ def start_child(home: Path, source_url: str, fault: str | None = None, full_refr
             os.environ.pop("MOVIEPIPE_FAULT", None)
             if fault:
                 os.environ["MOVIEPIPE_FAULT"] = fault
-            from moviepipe import pipeline
             from moviepipe.runtime import build_runtime
             from moviepipe.settings import load_settings
+            from moviepipe.source_run import run_source
             from moviepipe.sources.factory import open_source
 
             settings = load_settings(source=source_url, home=str(home))
@@ -64,8 +64,8 @@ def start_child(home: Path, source_url: str, fault: str | None = None, full_refr
             if transform_cache is not None:
                 cached_transform(rt, transform_cache)
             try:
-                result = pipeline.run_source(rt, open_source(settings), full_refresh=full_refresh, lock_wait=0)
-                print("result:", result.get("status"), result.get("batch_id"), flush=True)
+                run = run_source(rt, open_source(settings), full_refresh=full_refresh, lock_wait=0)
+                print("result:", run.status, run.batch.batch_id, flush=True)
                 if facts_to is not None:
                     import json
 
