@@ -25,7 +25,7 @@ import uuid
 from moviepipe.contract.archive import ENTITIES, archive_relpath, column_names
 from movies_batch import check_count, check_header, discover
 from movies_cleanse import DATE_COLUMNS, OUTPUT_COLUMNS, cleanse
-from movies_engine import api_for, checkpoint, is_spark, release
+from movies_engine import api_for, checkpoint, drop_plan_breaks, is_spark, release
 from movies_enrich import enrich
 from movies_entities import (
     DATE_FORMAT, TIMESTAMP_FORMAT, deletes_output, deletes_rejected, empty_like, flag_deletes, genres_output,
@@ -144,6 +144,7 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, requi
             if len(files) == 2 and os.environ.get("MOVIEPIPE_FAULT") == "transform:mid":  # tests: a crash mid-write (moviepipe.faults)
                 os.write(2, b"moviepipe fault injected at transform:mid\n"), os._exit(137)
     finally:
+        drop_plan_breaks(session)  # views over the checkpoint tables: dropped first
         for name, frame in frames.items():
             release(frame, tables[name])
 
