@@ -146,9 +146,10 @@ def flag_rules(df, layout: RawLayout):
     ranked = Window.partitionBy(*group).orderBy(
         F.col("LAST_UPDATED").desc(), F.col("_SOURCE_NUM").desc_nulls_last(), F.col(ROW_ORDER).desc()
     )
-    df = df.withColumn("_DUP_RANK", F.row_number().over(ranked))
     whole = Window.partitionBy(*group)
-    df = df.withColumn("_DUP_COUNT", F.count(F.lit(1)).over(whole)).withColumn(
+    df = plan_break(df.select("*", F.row_number().over(ranked).alias("_DUP_RANK"),
+                              F.count(F.lit(1)).over(whole).alias("_DUP_COUNT")))
+    df = df.withColumn(
         "_KEPT_SOURCE_ID",
         F.max(F.when(F.col("_DUP_RANK") == 1, F.coalesce(F.col("SOURCE_ID"), F.lit("NULL")))).over(whole),
     )
