@@ -162,6 +162,14 @@ def release(df, name: str) -> None:
         connection.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
+def duckdb_sql(df) -> str:
+    """The one DuckDB statement sqlframe generates for ``df`` (as its own writers do: not optimised)."""
+    statements = df.sql(optimize=False, pretty=False, dialect="duckdb", as_list=True)
+    if len(statements) != 1:
+        raise RuntimeError(f"expected one SQL statement for the frame, sqlframe generated {len(statements)}")
+    return statements[0]
+
+
 def plan_break(df):
     """A frame with the same rows whose plan starts here: the local engine's fix for long chains.
 
@@ -178,7 +186,7 @@ def plan_break(df):
     if is_spark(session):
         return df
     name = f"movies_view_{uuid.uuid4().hex[:16]}"
-    sql = df.sql(optimize=False, pretty=False, dialect="duckdb")
+    sql = duckdb_sql(df)
     session._conn.execute(f'CREATE VIEW "{name}" AS {sql}')
     views = session.__dict__.setdefault("_moviepipe_views", [])
     views.append(name)
