@@ -28,11 +28,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "glue"))
 sys.path.insert(0, str(ROOT / "tests" / "glue"))
 
-import moviepipe.generate as synthetic  # noqa: E402
-from glue_testlib import DEFAULT_SQL  # noqa: E402
-from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS  # noqa: E402
-from movies_engine import make_session, stop_session  # noqa: E402
-from movies_transform import run_batch  # noqa: E402
+from glue_testlib import DEFAULT_SQL
+from movies_engine import make_session, stop_session
+from movies_transform import run_batch
+
+import moviepipe.generate as synthetic
+from moviepipe.contract import EXTRA_COLUMNS, RAW_COLUMNS
 
 
 def raw_csv(folder: Path, rows: int) -> Path:
