@@ -139,15 +139,19 @@ def api_for(obj) -> Api:
     return Api(F, Window, T)
 
 
-def checkpoint(df, name: str):
+def checkpoint(df, name: str, *, local_view: bool = False):
     """Materialise ``df`` so later steps start from a small plan; returns the new frame.
 
     Spark: ``persist()`` (release with ``release``). sqlframe re-plans the whole
     accumulated expression on every operation (``cache()`` is ignored there),
-    so the frame is written to a DuckDB table and read back.
+    so the frame is written to a DuckDB table and read back; with ``local_view``
+    (a frame read once, by one consumer) it becomes a ``plan_break`` view instead:
+    the same short plan, nothing stored.
     """
     if is_spark(df.sparkSession):
         return df.persist()
+    if local_view:
+        return plan_break(df)
     df.write.saveAsTable(name, mode="overwrite")
     return df.sparkSession.read.table(name)
 

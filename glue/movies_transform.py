@@ -107,8 +107,9 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, requi
         rows_in = raw.count()
         check_count(raw_csv_path, rows_in, inputs.expected_rows)
         # checkpoints keep each plan small: sqlframe copies the whole expression tree on every step
+        # read once (by flag_rules): locally a view, so the ~200 typed columns are not stored twice
         cleansed = frames["cleansed"] = checkpoint(enrich(cleanse(raw), layout, inputs.column_types),
-                                                   tables["cleansed"])
+                                                   tables["cleansed"], local_view=True)
         flagged = frames["flagged"] = checkpoint(flag_rules(cleansed, layout), tables["flagged"])
         counts = _rule_counts(flagged)
         valid, rejected = split_flagged(flagged, layout)
