@@ -19,7 +19,7 @@ import re
 
 from moviepipe.contract import EXTRA_COLUMNS, OMDB_EXTRA_TYPES, RAW_COLUMNS
 from moviepipe.contract.archive import column_names
-from movies_engine import api_for
+from movies_engine import api_for, plan_break
 
 #: The contract's raw columns, in contract order (a raw file may lack some: they are NULL).
 INPUT_COLUMNS: tuple[str, ...] = RAW_COLUMNS + EXTRA_COLUMNS
@@ -359,7 +359,8 @@ def cleaned(name: str) -> str:
 
 
 def _stage(df, cols: dict):
-    return df.select("*", *[expr.alias(name) for name, expr in cols.items()])
+    """One step of new columns; ``plan_break`` keeps the local engine's plan short between steps."""
+    return plan_break(df.select("*", *[expr.alias(name) for name, expr in cols.items()]))
 
 
 #: Output columns cleanse() adds (the rest come from enrich and the writer).

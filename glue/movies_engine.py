@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -138,15 +139,19 @@ def api_for(obj) -> Api:
     return Api(F, Window, T)
 
 
-def checkpoint(df, name: str):
+def checkpoint(df, name: str, *, local_view: bool = False):
     """Materialise ``df`` so later steps start from a small plan; returns the new frame.
 
     Spark: ``persist()`` (release with ``release``). sqlframe re-plans the whole
     accumulated expression on every operation (``cache()`` is ignored there),
-    so the frame is written to a DuckDB table and read back.
+    so the frame is written to a DuckDB table and read back; with ``local_view``
+    (a frame read once, by one consumer) it becomes a ``plan_break`` view instead:
+    the same short plan, nothing stored.
     """
     if is_spark(df.sparkSession):
         return df.persist()
+    if local_view:
+        return plan_break(df)
     df.write.saveAsTable(name, mode="overwrite")
     return df.sparkSession.read.table(name)
 
@@ -159,3 +164,41 @@ def release(df, name: str) -> None:
     connection = getattr(df.sparkSession, "_conn", None)
     if connection is not None:
         connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def duckdb_sql(df) -> str:
+    """The one DuckDB statement sqlframe generates for ``df`` (as its own writers do: not optimised)."""
+    statements = df.sql(optimize=False, pretty=False, dialect="duckdb", as_list=True)
+    if len(statements) != 1:
+        raise RuntimeError(f"expected one SQL statement for the frame, sqlframe generated {len(statements)}")
+    return statements[0]
+
+
+def plan_break(df):
+    """A frame with the same rows whose plan starts here: the local engine's fix for long chains.
+
+    sqlframe deep-copies (and hashes, by generating its SQL) the whole accumulated
+    expression tree on every DataFrame operation, so a chain of n steps costs about n²
+    tree copies: that planning, not DuckDB, was most of a small batch's transform time.
+    On sqlframe the frame's SQL becomes a DuckDB view and the frame is read back from
+    it: nothing is computed or stored (DuckDB inlines the view when the final query
+    runs), so later steps plan on a one-table expression. On Spark (whose plans are
+    cheap to extend) it returns ``df`` itself, so the Spark path is unchanged.
+    Drop the views with ``drop_plan_breaks(session)`` when the run is over.
+    """
+    session = df.sparkSession
+    if is_spark(session):
+        return df
+    name = f"movies_view_{uuid.uuid4().hex[:16]}"
+    sql = duckdb_sql(df)
+    session._conn.execute(f'CREATE VIEW "{name}" AS {sql}')
+    views = session.__dict__.setdefault("_moviepipe_views", [])
+    views.append(name)
+    return session.read.table(name)
+
+
+def drop_plan_breaks(session) -> None:
+    """Drop the views ``plan_break`` made on ``session`` (newest first; a no-op on Spark)."""
+    views = getattr(session, "_moviepipe_views", None) or []
+    while views:
+        session._conn.execute(f'DROP VIEW IF EXISTS "{views.pop()}"')

@@ -14,7 +14,7 @@ from movies_cleanse import (
     DATE_COLUMNS, DECIMAL_OUTPUTS, INPUT_COLUMNS, INTEGER_OUTPUTS, RUNTIME_BAND_OVER, RUNTIME_BANDS, extra_json_value,
     extra_kind, extra_text, raw,
 )
-from movies_engine import api_for
+from movies_engine import api_for, plan_break
 
 HASH_SEPARATOR = "\u001f"  # unit separator: never in cleansed text
 HASH_NULL = "\u001e"  # record separator: the NULL token, distinct from any text
@@ -133,13 +133,13 @@ def enrich(df, layout: RawLayout, declared_types: dict[str, str] | None = None):
     F = api_for(df).F
     year = F.col("YEAR")
     first_genre = F.regexp_extract(F.col("GENRES"), "^([^,]+)", 1)
-    df = df.select(
+    df = plan_break(df.select(
         "*",
         (year - year % 10).alias("DECADE"),
         runtime_band(F, F.col("RUNTIME_MINUTES")).alias("RUNTIME_BAND"),
         F.when(first_genre != "", first_genre).alias("PRIMARY_GENRE"),
         extra_json(F, layout, declared_types).alias("EXTRA"),
-    )
+    ))
     return df.select(
         "*",
         attribute_hash(F, TYPE2_ATTRIBUTES).alias("CHANGE_HASH"),

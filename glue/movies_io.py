@@ -16,7 +16,7 @@ import uuid
 
 from moviepipe.contract.archive import DELETES_COLUMNS
 from movies_cleanse import INPUT_COLUMNS, ROW_ORDER, raw
-from movies_engine import api_for, is_spark
+from movies_engine import api_for, duckdb_sql, is_spark
 from movies_enrich import RawLayout
 
 NULL_MARKER = "\\N"
@@ -202,18 +202,40 @@ def write_csv(df, out_root: str, relpath: str, order_by=None) -> str:
     replaced on a re-run. Every column is written as text: callers format
     dates and numbers first so both engines write the same characters.
     """
+    return write_csv_counted(df, out_root, relpath, order_by, count=False)[0]
+
+
+def write_csv_counted(df, out_root: str, relpath: str, order_by=None, *, count: bool = True):
+    """``write_csv`` that also returns the rows written: ``(relpath, rows)`` (rows None if not ``count``).
+
+    Spark counts the frame, then writes it (two jobs). On DuckDB the count is the
+    one COPY's own row count, so the output query (the explosions, the unions)
+    runs once instead of once for a count and again for the file.
+    """
     F = api_for(df).F
     df = df.select(*[F.col(c).cast("string").alias(c) for c in df.columns])
     if order_by:  # explicit NULLS FIRST: the engines' defaults differ, the bytes must not
         df = df.orderBy(*[F.col(c).asc_nulls_first() for c in order_by])
     if is_spark(df.sparkSession):
+        rows = df.count() if count else None
         _write_spark(df, out_root, relpath)
     else:
-        _write_duckdb(df, out_root, relpath)
-    return relpath
+        rows = _write_duckdb(df, out_root, relpath)
+    return relpath, rows
 
 
-def _write_duckdb(df, out_root: str, relpath: str) -> None:
+def _copy_options() -> str:
+    """DuckDB COPY options: the same characters Spark writes with ``_write_spark``'s options."""
+    options = {
+        "format": "csv", "header": "true", "delimiter": ",", "quote": '"', "escape": '"', "nullstr": NULL_MARKER,
+        "comment": "",  # else DuckDB quotes every value holding '#', which Spark does not
+    }
+    return ", ".join(f"{key} '{value}'" if key != "header" else f"{key} {value}" for key, value in options.items())
+
+
+def _write_duckdb(df, out_root: str, relpath: str) -> int:
+    """COPY the frame's SQL (sqlframe generates it from the shared DataFrame code) to a staging
+    file, then move it into place; return the rows written."""
     if not is_local(out_root):
         raise ValueError(f"the duckdb engine writes local folders only, not {out_root!r}")
     root = local_path(out_root)
@@ -223,11 +245,9 @@ def _write_duckdb(df, out_root: str, relpath: str) -> None:
     os.makedirs(staging, exist_ok=True)
     tmp = os.path.join(staging, f"{uuid.uuid4().hex}.csv")
     try:
-        df.write.save(
-            tmp, format="csv", mode="overwrite",
-            header=True, delimiter=",", quote='"', escape='"', nullstr=NULL_MARKER,
-            comment="",  # else DuckDB quotes every value holding '#', which Spark does not
-        )
+        sql = duckdb_sql(df)
+        quoted = tmp.replace("'", "''")
+        (rows,) = df.sparkSession._conn.execute(f"COPY ({sql}) TO '{quoted}' ({_copy_options()})").fetchone()
         if not os.path.exists(tmp):  # nothing written for an empty frame: header only
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 handle.write(",".join(df.columns) + "\n")
@@ -236,6 +256,7 @@ def _write_duckdb(df, out_root: str, relpath: str) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         _remove_if_empty(staging)
+    return int(rows)
 
 
 def _remove_if_empty(folder: str) -> None:

@@ -13,7 +13,7 @@ from movies_cleanse import (
     DATE_COLUMNS, NUMBER_COLUMNS, OUTPUT_COLUMNS, ROW_ORDER, RUNTIME_RANGE, TYPES, YEAR_RANGE, cleaned, raw,
     wide,
 )
-from movies_engine import api_for
+from movies_engine import api_for, plan_break
 from movies_enrich import RawLayout, record_json
 
 IMDB_ID_PATTERN = "^tt[0-9]{7,10}$"
@@ -129,16 +129,16 @@ def flag_rules(df, layout: RawLayout):
     """Add ``_RULE`` / ``_REASON`` (NULL for valid rows) to a cleansed frame."""
     api = api_for(df)
     F, Window = api.F, api.Window
-    df = df.select("*", *[expr.alias(name) for name, expr in _bad_columns(F).items()])
+    df = plan_break(df.select("*", *[expr.alias(name) for name, expr in _bad_columns(F).items()]))
     checks = _checks(F)
-    df = df.select("*", *[failed.alias("_FAIL_" + name) for name, failed, _ in checks])
+    df = plan_break(df.select("*", *[failed.alias("_FAIL_" + name) for name, failed, _ in checks]))
     rule = None
     reason = None
     for name, _, why in checks:
         failed = F.col("_FAIL_" + name)
         rule = F.when(failed, F.lit(name)) if rule is None else rule.when(failed, F.lit(name))
         reason = F.when(failed, why) if reason is None else reason.when(failed, why)
-    df = df.select("*", rule.alias(RULE), reason.alias(REASON))
+    df = plan_break(df.select("*", rule.alias(RULE), reason.alias(REASON)))
 
     # duplicate_imdb_id among the rows that passed every other rule
     df = df.withColumn("_CANDIDATE", F.when(F.col(RULE).isNull(), F.lit(1)).otherwise(F.lit(0)))
@@ -146,9 +146,10 @@ def flag_rules(df, layout: RawLayout):
     ranked = Window.partitionBy(*group).orderBy(
         F.col("LAST_UPDATED").desc(), F.col("_SOURCE_NUM").desc_nulls_last(), F.col(ROW_ORDER).desc()
     )
-    df = df.withColumn("_DUP_RANK", F.row_number().over(ranked))
     whole = Window.partitionBy(*group)
-    df = df.withColumn("_DUP_COUNT", F.count(F.lit(1)).over(whole)).withColumn(
+    df = plan_break(df.select("*", F.row_number().over(ranked).alias("_DUP_RANK"),
+                              F.count(F.lit(1)).over(whole).alias("_DUP_COUNT")))
+    df = df.withColumn(
         "_KEPT_SOURCE_ID",
         F.max(F.when(F.col("_DUP_RANK") == 1, F.coalesce(F.col("SOURCE_ID"), F.lit("NULL")))).over(whole),
     )

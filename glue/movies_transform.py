@@ -8,7 +8,7 @@ local) and on sqlframe over DuckDB (the local default, no JVM):
     cleanse(raw) -> typed; enrich(typed, layout) -> + derived, hashes  (movies_cleanse, movies_enrich)
     flag_rules / split_flagged -> valid, rejected                      (movies_rules)
     ratings / genres / people / deletes outputs                        (movies_entities)
-    write_csv(frame, out_root, relpath)                                (movies_io)
+    write_csv_counted(frame, out_root, relpath) -> rows written         (movies_io)
 
 ``run_batch`` chains them and writes every entity of
 ``moviepipe.contract.archive.ENTITIES`` at ``archive_relpath(entity, batch_id)``,
@@ -25,13 +25,13 @@ import uuid
 from moviepipe.contract.archive import ENTITIES, archive_relpath, column_names
 from movies_batch import check_count, check_header, discover
 from movies_cleanse import DATE_COLUMNS, OUTPUT_COLUMNS, cleanse
-from movies_engine import api_for, checkpoint, is_spark, release
+from movies_engine import api_for, checkpoint, drop_plan_breaks, is_spark, release
 from movies_enrich import enrich
 from movies_entities import (
     DATE_FORMAT, TIMESTAMP_FORMAT, deletes_output, deletes_rejected, empty_like, flag_deletes, genres_output,
     people_output, ratings_output,
 )
-from movies_io import read_deletes, read_raw, write_csv
+from movies_io import read_deletes, read_raw, write_csv_counted
 from movies_rules import DELETES_RULES, RULE, RULES, flag_rules, split_flagged
 
 _BATCH_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
@@ -107,8 +107,9 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, requi
         rows_in = raw.count()
         check_count(raw_csv_path, rows_in, inputs.expected_rows)
         # checkpoints keep each plan small: sqlframe copies the whole expression tree on every step
+        # read once (by flag_rules): locally a view, so the ~200 typed columns are not stored twice
         cleansed = frames["cleansed"] = checkpoint(enrich(cleanse(raw), layout, inputs.column_types),
-                                                   tables["cleansed"])
+                                                   tables["cleansed"], local_view=True)
         flagged = frames["flagged"] = checkpoint(flag_rules(cleansed, layout), tables["flagged"])
         counts = _rule_counts(flagged)
         valid, rejected = split_flagged(flagged, layout)
@@ -139,11 +140,12 @@ def run_batch(session, raw_csv_path: str, out_root: str, batch_id: str, *, requi
         for entity, frame in outputs.items():
             if tuple(frame.columns) != column_names(entity):  # a guard against drift from the contract
                 raise RuntimeError(f"{entity}: columns {frame.columns} differ from the archive contract")
-            entities[entity] = frame.count()
-            files[entity] = write_csv(frame, out_root, archive_relpath(entity, batch_id), order_by=ORDER_BY[entity])
+            files[entity], entities[entity] = write_csv_counted(frame, out_root, archive_relpath(entity, batch_id),
+                                                                order_by=ORDER_BY[entity])
             if len(files) == 2 and os.environ.get("MOVIEPIPE_FAULT") == "transform:mid":  # tests: a crash mid-write (moviepipe.faults)
                 os.write(2, b"moviepipe fault injected at transform:mid\n"), os._exit(137)
     finally:
+        drop_plan_breaks(session)  # views over the checkpoint tables: dropped first
         for name, frame in frames.items():
             release(frame, tables[name])
 
