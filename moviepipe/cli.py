@@ -254,46 +254,41 @@ def unlock(source: Optional[str] = typer.Argument(None, help="The source whose l
                                                              "`moviepipe run --source` (default: movies.db).")):
     """Remove a stale source lock (left by a killed run); refuses while its holder is alive."""
     from flows.locks import lock_for
-    from moviepipe.errors import MoviepipeError
     from moviepipe.runtime import build_runtime
     from moviepipe.settings import load_settings
     from moviepipe.sources.factory import open_source
 
-    rt = None
-    try:
+    with _one_line_errors():
         settings = load_settings(source=source)
         opened = open_source(settings)
         try:
             key = getattr(opened, "base_source_key", opened.source_key)
         finally:
             opened.close()
-        rt = build_runtime(settings)
-        console.print(lock_for(key, runtime=rt).unlock(), soft_wrap=True, highlight=False)
+        with contextlib.closing(build_runtime(settings)) as rt:
+            console.print(lock_for(key, runtime=rt).unlock(), soft_wrap=True, highlight=False)
+
+
+@contextlib.contextmanager
+def _one_line_errors():
+    """Our errors (MoviepipeError) end the command with their first line and exit code 1."""
+    from moviepipe.errors import MoviepipeError
+
+    try:
+        yield
     except MoviepipeError as error:
         _error(str(error).splitlines()[0])
         raise typer.Exit(code=1)
-    finally:
-        if rt is not None:
-            rt.close()
 
 
 @contextlib.contextmanager
 def _warehouse():
     """The local warehouse with the sql/ tree applied; our errors end the command in one line."""
-    from moviepipe.errors import MoviepipeError
     from moviepipe.runtime import build_runtime
 
-    rt = None
-    try:
-        rt = build_runtime()
+    with _one_line_errors(), contextlib.closing(build_runtime()) as rt:
         rt.snowflake
         yield rt
-    except MoviepipeError as error:
-        _error(str(error).splitlines()[0])
-        raise typer.Exit(code=1)
-    finally:
-        if rt is not None:
-            rt.close()
 
 
 @app.command()
@@ -365,18 +360,14 @@ def dashboard(
 ):
     """Serve the dashboard (Streamlit) over the ANALYTICS views; it works while a run is going."""
     from moviepipe.dashboard.server import serve
-    from moviepipe.errors import MoviepipeError
     from moviepipe.settings import load_settings
 
     def announce(url: str, note: str) -> None:
         console.print(f"moviepipe dashboard on [bold]{url}[/] · {note} · Ctrl+C stops it", soft_wrap=True,
                       highlight=False)
 
-    try:
+    with _one_line_errors():
         code = serve(load_settings(), port, host, backend, announce)
-    except MoviepipeError as error:
-        _error(str(error).splitlines()[0])
-        raise typer.Exit(code=1)
     raise typer.Exit(code=code)
 
 
@@ -400,7 +391,7 @@ def generate(
     from moviepipe.sources.sql.helpers import masked
 
     editing = changes is not None or delete is not None
-    try:
+    with _one_line_errors():
         if editing:
             if source_in is None or rows is not None or out is not None:
                 raise MoviepipeError("--changes/--delete edit an existing source: give --in URL (not --rows/--out)")
@@ -422,9 +413,6 @@ def generate(
                     console.print(f"generated {done:,} of {total:,} films", highlight=False)
 
             result = synthetic.generate(out, rows, seed, replace, on_progress=show)
-    except MoviepipeError as error:
-        _error(str(error).splitlines()[0])
-        raise typer.Exit(code=1)
     console.print(f"{result.rows:,} films (seed {result.seed}) → {masked(out)} in {result.seconds:.1f} s: "
                   f"{result.rows_per_second:,.0f} rows/s ({result.writer})", highlight=False, soft_wrap=True)
 
@@ -440,19 +428,15 @@ def automations(
 ):
     """Create or update (by name) the Prefect automations of automations.yaml on the server at PREFECT_API_URL."""
     from flows import automations as prefect_automations
-    from moviepipe.errors import MoviepipeError
 
     path = file or prefect_automations.DEFAULT_FILE
-    try:
+    with _one_line_errors():
         if out:
             prefect_automations.write_rendered(notify_block, out, path)
             console.print(f"wrote {out}: prefect automation create --from-file {out}", highlight=False)
             return
         for name, what in prefect_automations.apply(notify_block, path):
             console.print(f"{what:<8} {name}", highlight=False)
-    except MoviepipeError as error:
-        _error(str(error).splitlines()[0])
-        raise typer.Exit(code=1)
 
 
 def _json_default(value):
